@@ -1,0 +1,73 @@
+import { STATUS_CODES } from 'node:http'
+import Fastify from 'fastify'
+import sensible from '@fastify/sensible'
+import fp from 'fastify-plugin'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { Config } from './config.ts'
+import { validatorCompiler } from './validation.ts'
+import { isDatabaseUnavailable } from './db/errors.ts'
+import database from './plugins/app/database.ts'
+import healthRoutes from './health/routes.ts'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: Config
+    databaseUrl: string
+  }
+}
+
+export interface AppOptions {
+  config: Config
+  databaseUrl: string
+  /** Where log lines go instead of stdout, e.g. to capture them in tests. */
+  logStream?: NodeJS.WritableStream
+}
+
+/** Seconds a client should wait before retrying when the database cannot serve it. */
+export const RETRY_AFTER_S = 5
+
+/** Fields that may hold a credential; pino replaces them before a line is written. */
+const redactedPaths = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  '*.accessToken', '*.refreshToken', '*.access_token', '*.refresh_token',
+  '*.apiKey', '*.adminToken', '*.clientSecret', '*.client_secret', '*.code', '*.state'
+]
+
+export async function buildApp ({ config, databaseUrl, logStream }: AppOptions) {
+  const app = Fastify({
+    logger: { level: config.LOG_LEVEL, redact: { paths: redactedPaths, censor: '[redacted]' }, stream: logStream },
+    bodyLimit: config.BODY_LIMIT_BYTES,
+    // Large ids and bodies are the API's normal case; keep request timeouts explicit.
+    requestTimeout: 60_000,
+    connectionTimeout: 65_000
+  }).withTypeProvider<TypeBoxTypeProvider>()
+  app.setValidatorCompiler(validatorCompiler)
+
+  await app.register(fp(async instance => {
+    instance.decorate('config', config)
+    instance.decorate('databaseUrl', databaseUrl)
+  }, { name: 'config' }))
+  await app.register(sensible)
+  await app.register(database)
+
+  app.setErrorHandler((err: Error & { statusCode?: number }, request, reply) => {
+    if (isDatabaseUnavailable(err)) {
+      request.log.warn({ err }, 'database unavailable')
+      return reply.code(503).header('retry-after', RETRY_AFTER_S)
+        .send({ statusCode: 503, error: 'Service Unavailable', message: 'The database is unavailable; retry shortly.' })
+    }
+    const statusCode = err.statusCode ?? 500
+    if (statusCode >= 500) {
+      request.log.error({ err }, 'request failed')
+      return reply.code(statusCode)
+        .send({ statusCode, error: 'Internal Server Error', message: 'The request could not be completed.' })
+    }
+    return reply.code(statusCode).send({ statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message: err.message })
+  })
+
+  await app.register(healthRoutes)
+  return app
+}
+
+export type App = Awaited<ReturnType<typeof buildApp>>

@@ -1,0 +1,72 @@
+import { envSchema } from 'env-schema'
+import { Type, type Static } from 'typebox'
+
+const PositiveInteger = (defaultValue: number, description: string) =>
+  Type.Integer({ minimum: 1, default: defaultValue, description })
+
+const OneOf = <T extends string>(values: readonly T[], defaultValue: T, description: string) =>
+  Type.Unsafe<T>({ type: 'string', enum: values, default: defaultValue, description })
+
+/**
+ * Every environment variable trainload reads. The README's configuration table mirrors this
+ * schema; a value that does not match stops the start with a message naming the variable.
+ */
+export const ConfigSchema = Type.Object({
+  NODE_ENV: OneOf(['development', 'test', 'production'], 'development',
+    'production refuses to start without ADMIN_TOKEN and TOKEN_ENCRYPTION_KEY'),
+  HOST: Type.String({ default: '127.0.0.1', description: 'interface to listen on' }),
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000, description: 'HTTP port' }),
+  LOG_LEVEL: OneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info', 'pino log level'),
+  DATA_DIR: Type.String({ default: '.data', description: 'local state: embedded PostgreSQL, generated secrets' }),
+  DATABASE_URL: Type.Optional(Type.String({
+    pattern: '^postgres(ql)?://',
+    description: 'PostgreSQL to use; when unset an embedded PostgreSQL 17 is started'
+  })),
+  EMBEDDED_PG_PORT: Type.Integer({ minimum: 1, maximum: 65535, default: 5433, description: 'preferred port of the embedded server' }),
+  BODY_LIMIT_BYTES: PositiveInteger(16 * 1024 * 1024, 'largest accepted request body'),
+
+  DB_POOL_MAX: PositiveInteger(10, 'most connections in the pool'),
+  DB_POOL_MIN: Type.Integer({ minimum: 0, default: 2, description: 'connections kept open when idle' }),
+  DB_CONNECTION_TIMEOUT_MS: PositiveInteger(5000, 'longest wait for a pooled connection before a 503'),
+  DB_IDLE_TIMEOUT_MS: PositiveInteger(10000, 'idle time before a connection above DB_POOL_MIN is closed'),
+  DB_STATEMENT_TIMEOUT_MS: PositiveInteger(30000, 'server-side statement_timeout'),
+
+  ADMIN_TOKEN: Type.Optional(Type.String({ minLength: 32, description: 'bearer token for /admin/* and /metrics' })),
+  CORS_ORIGINS: Type.String({ default: '', description: 'comma-separated origins allowed by CORS' }),
+
+  TOKEN_ENCRYPTION_KEY: Type.Optional(Type.String({
+    pattern: '^[A-Za-z0-9+/]{43}=$',
+    description: 'AES-256-GCM key for Strava tokens, 32 bytes in base64'
+  })),
+  STRAVA_CLIENT_ID: Type.String({ default: '', description: 'Strava application client id' }),
+  STRAVA_CLIENT_SECRET: Type.String({ default: '', description: 'Strava application client secret' }),
+  STRAVA_BASE_URL: Type.String({ pattern: '^https?://', default: 'https://www.strava.com', description: 'Strava OAuth base URL' }),
+  PUBLIC_URL: Type.String({ pattern: '^https?://', default: 'http://localhost:3000', description: 'external URL of this service, for the OAuth redirect' }),
+  TOKEN_REFRESH_INTERVAL_S: Type.Integer({ minimum: 0, default: 0, description: 'in-process token refresh schedule; 0 is off' }),
+
+  ACWR_BATCH_ATHLETES: PositiveInteger(200, 'athletes per transaction in a batch ACWR recompute'),
+  ACWR_ROLL_FORWARD_INTERVAL_S: Type.Integer({ minimum: 0, default: 0, description: 'in-process ACWR roll-forward schedule; 0 is off' }),
+  SEED_DEMO: Type.Optional(Type.Boolean({ description: 'seed the demo fleet into an empty database' }))
+})
+
+export type Config = Static<typeof ConfigSchema>
+
+export class ConfigError extends Error {}
+
+interface AjvError { instancePath: string, message?: string, params?: { allowedValues?: unknown[] } }
+
+function describeProblem ({ instancePath, message, params }: AjvError): string {
+  const allowed = params?.allowedValues ? ` (${params.allowedValues.join(', ')})` : ''
+  return `  ${instancePath.replace(/^\//, '')}: ${message ?? 'is invalid'}${allowed}`
+}
+
+/** Validates the environment, naming every variable that does not match the schema. */
+export function loadConfig (env: Record<string, string | undefined> = process.env): Config {
+  try {
+    return envSchema<Config>({ schema: ConfigSchema, data: env, dotenv: false, ajv: undefined })
+  } catch (err) {
+    const problems = (err as Error & { errors?: AjvError[] }).errors
+    const lines = problems?.map(describeProblem)
+    throw new ConfigError(`Invalid configuration:\n${lines?.join('\n') ?? (err as Error).message}`)
+  }
+}

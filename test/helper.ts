@@ -1,0 +1,72 @@
+import { randomBytes } from 'node:crypto'
+import { Writable } from 'node:stream'
+import pg from 'pg'
+import type { Test } from 'tap'
+import { buildApp, type App } from '../src/app.ts'
+import { loadConfig, type Config } from '../src/config.ts'
+
+/** Admin token used by the test apps; the leak scans look for it. */
+export const TEST_ADMIN_TOKEN = 'test-admin-token-' + 'x'.repeat(32)
+export const TEST_TOKEN_KEY = randomBytes(32).toString('base64')
+
+function serverUrl (database = 'postgres'): string {
+  const base = process.env.TRAINLOAD_TEST_SERVER_URL
+  if (!base) throw new Error('Run the tests with `npm test`, which prepares the test database server.')
+  const url = new URL(base)
+  url.pathname = `/${database}`
+  return url.href
+}
+
+async function withAdminClient<T> (run: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: serverUrl() })
+  await client.connect()
+  try {
+    return await run(client)
+  } finally {
+    await client.end()
+  }
+}
+
+/**
+ * A database of this test's own, cloned from the migrated template, dropped when the test
+ * ends. Test files run in parallel without sharing rows.
+ */
+export async function createTestDatabase (t: Test): Promise<string> {
+  const template = process.env.TRAINLOAD_TEST_TEMPLATE!
+  const name = `${template.replace(/_template$/, '')}_${process.pid}_${randomBytes(4).toString('hex')}`
+  await withAdminClient(client =>
+    client.query(`create database ${pg.escapeIdentifier(name)} template ${pg.escapeIdentifier(template)}`))
+  t.teardown(() => withAdminClient(client =>
+    client.query(`drop database if exists ${pg.escapeIdentifier(name)} with (force)`)))
+  return serverUrl(name)
+}
+
+export function testConfig (overrides: Record<string, string> = {}): Config {
+  return loadConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    ADMIN_TOKEN: TEST_ADMIN_TOKEN,
+    TOKEN_ENCRYPTION_KEY: TEST_TOKEN_KEY,
+    DB_POOL_MIN: '0',
+    ...overrides
+  })
+}
+
+export interface BuildOptions {
+  env?: Record<string, string>
+  databaseUrl?: string
+  /** Receives every log line the app writes (at debug level and above). */
+  onLog?: (line: string) => void
+}
+
+/** An app on a fresh database, ready for `app.inject`, closed when the test ends. */
+export async function build (t: Test, options: BuildOptions = {}): Promise<App> {
+  const databaseUrl = options.databaseUrl ?? await createTestDatabase(t)
+  const { onLog } = options
+  const logStream = onLog && new Writable({ write (chunk, _encoding, done) { onLog(chunk.toString()); done() } })
+  const env = onLog ? { LOG_LEVEL: 'debug', ...options.env } : options.env
+  const app = await buildApp({ config: testConfig(env), databaseUrl, logStream })
+  t.teardown(() => app.close())
+  await app.ready()
+  return app
+}
