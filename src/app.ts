@@ -3,10 +3,11 @@ import Fastify from 'fastify'
 import sensible from '@fastify/sensible'
 import fp from 'fastify-plugin'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import type { Config } from './config.ts'
+import { ConfigError, type Config } from './config.ts'
 import { validatorCompiler } from './validation.ts'
 import { isDatabaseUnavailable } from './db/errors.ts'
 import database from './plugins/app/database.ts'
+import auth from './plugins/app/auth.ts'
 import healthRoutes from './health/routes.ts'
 
 declare module 'fastify' {
@@ -35,10 +36,19 @@ const redactedPaths = [
 ]
 
 export async function buildApp ({ config, databaseUrl, logStream }: AppOptions) {
+  if (!config.ADMIN_TOKEN || !config.TOKEN_ENCRYPTION_KEY) {
+    throw new ConfigError('ADMIN_TOKEN and TOKEN_ENCRYPTION_KEY must be resolved before the app is built (see src/secrets.ts).')
+  }
   const app = Fastify({
-    logger: { level: config.LOG_LEVEL, redact: { paths: redactedPaths, censor: '[redacted]' }, stream: logStream },
+    logger: {
+      level: config.LOG_LEVEL,
+      redact: { paths: redactedPaths, censor: '[redacted]' },
+      // Query strings can carry OAuth codes and state; log the path only.
+      serializers: { req: request => ({ method: request.method, url: request.url.split('?')[0], remoteAddress: request.ip }) },
+      stream: logStream
+    },
     bodyLimit: config.BODY_LIMIT_BYTES,
-    // Large ids and bodies are the API's normal case; keep request timeouts explicit.
+    // Bound how long a slow client may hold a connection.
     requestTimeout: 60_000,
     connectionTimeout: 65_000
   }).withTypeProvider<TypeBoxTypeProvider>()
@@ -50,6 +60,7 @@ export async function buildApp ({ config, databaseUrl, logStream }: AppOptions) 
   }, { name: 'config' }))
   await app.register(sensible)
   await app.register(database)
+  await app.register(auth)
 
   app.setErrorHandler((err: Error & { statusCode?: number }, request, reply) => {
     if (isDatabaseUnavailable(err)) {

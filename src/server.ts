@@ -5,6 +5,7 @@ import { buildApp } from './app.ts'
 import { ConfigError, loadConfig } from './config.ts'
 import { openDatabaseServer } from './db/database-server.ts'
 import { migrateToLatest } from './db/migrations.ts'
+import { withLocalSecrets } from './secrets.ts'
 
 async function migrate (url: string): Promise<string[]> {
   const db = new Kysely<any>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 1 }) }) })
@@ -16,8 +17,9 @@ async function migrate (url: string): Promise<string[]> {
 }
 
 async function start (): Promise<void> {
-  const config = loadConfig()
-  const database = await openDatabaseServer(config, message => console.log(message))
+  const log = (message: string) => console.log(message)
+  const config = await withLocalSecrets(loadConfig(), log)
+  const database = await openDatabaseServer(config, log)
   const applied = await migrate(database.url)
   const app = await buildApp({ config, databaseUrl: database.url })
 

@@ -57,6 +57,8 @@ export interface BuildOptions {
   databaseUrl?: string
   /** Receives every log line the app writes (at debug level and above). */
   onLog?: (line: string) => void
+  /** Runs after the app's plugins and routes are registered, before it is ready. */
+  beforeReady?: (app: App) => void | Promise<void>
 }
 
 /** An app on a fresh database, ready for `app.inject`, closed when the test ends. */
@@ -67,6 +69,7 @@ export async function build (t: Test, options: BuildOptions = {}): Promise<App> 
   const env = onLog ? { LOG_LEVEL: 'debug', ...options.env } : options.env
   const app = await buildApp({ config: testConfig(env), databaseUrl, logStream })
   t.teardown(() => app.close())
+  await options.beforeReady?.(app)
   await app.ready()
   return app
 }

@@ -1,4 +1,5 @@
-import { rm, writeFile } from 'node:fs/promises'
+import { readFile, rm, writeFile } from 'node:fs/promises'
+import pg from 'pg'
 import { join } from 'node:path'
 import type { Config } from '../config.ts'
 import { startEmbeddedPostgres } from './embedded.ts'
@@ -18,6 +19,9 @@ export const embeddedUrlFile = (dataDir: string) => join(dataDir, 'database-url'
  */
 export async function openDatabaseServer (config: Config, log: (message: string) => void): Promise<DatabaseServer> {
   if (config.DATABASE_URL) return { url: config.DATABASE_URL, embedded: false, stop: async () => {} }
+  // A CLI command run beside `npm start` shares that service's embedded server.
+  const running = await runningEmbeddedUrl(config.DATA_DIR)
+  if (running) return { url: running, embedded: false, stop: async () => {} }
 
   const server = await startEmbeddedPostgres({
     dataDir: join(config.DATA_DIR, 'postgres'),
@@ -35,4 +39,11 @@ export async function openDatabaseServer (config: Config, log: (message: string)
       await server.stop()
     }
   }
+}
+
+async function runningEmbeddedUrl (dataDir: string): Promise<string | undefined> {
+  const url = await readFile(embeddedUrlFile(dataDir), 'utf8').then(s => s.trim(), () => undefined)
+  if (!url) return undefined
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1000 })
+  return client.connect().then(() => url, () => undefined).finally(() => client.end().catch(() => {}))
 }

@@ -1,34 +1,17 @@
 import fp from 'fastify-plugin'
-import { Kysely, PostgresDialect } from 'kysely'
-import pg from 'pg'
-import type { DB } from '../../db/types.ts'
-import { pgTypes } from '../../db/pg-types.ts'
+import type pg from 'pg'
+import { createDatabase, type Database } from '../../db/database.ts'
 import { verifySchema } from '../../db/schema-check.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
-    db: Kysely<DB>
+    db: Database
     pool: pg.Pool
   }
 }
 
 export default fp(async function database (app) {
-  const { config } = app
-  const pool = new pg.Pool({
-    connectionString: app.databaseUrl,
-    max: config.DB_POOL_MAX,
-    min: config.DB_POOL_MIN,
-    connectionTimeoutMillis: config.DB_CONNECTION_TIMEOUT_MS,
-    idleTimeoutMillis: config.DB_IDLE_TIMEOUT_MS,
-    statement_timeout: config.DB_STATEMENT_TIMEOUT_MS,
-    application_name: 'trainload',
-    types: pgTypes
-  })
-  // An idle client whose backend dies (restart, pg_terminate_backend) emits 'error' on the
-  // pool; without a listener that would crash the process. The pool drops the client itself.
-  pool.on('error', err => app.log.warn({ err }, 'idle database connection lost'))
-
-  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) })
+  const { pool, db } = createDatabase(app.databaseUrl, app.config, err => app.log.warn({ err }, 'idle database connection lost'))
   app.decorate('pool', pool)
   app.decorate('db', db)
   app.addHook('onClose', async () => { await db.destroy() })

@@ -1,0 +1,22 @@
+import { Command } from 'commander'
+import { ConfigError } from '../config.ts'
+import { migrateToLatest } from '../db/migrations.ts'
+import { withDatabase } from './context.ts'
+import { printResult } from './output.ts'
+
+const program = new Command('trainload')
+  .description('Operate trainload: migrations, ACWR recomputes, Strava tokens, demo data.')
+  .showHelpAfterError()
+
+program.command('migrate')
+  .description('apply pending database migrations')
+  .option('--json', 'print machine-readable output')
+  .action(async (options: { json?: boolean }) => {
+    const applied = await withDatabase(({ db }) => migrateToLatest(db))
+    printResult({ applied: applied.length, migrations: applied }, options)
+  })
+
+program.parseAsync().catch(err => {
+  process.stderr.write(`${err instanceof ConfigError ? err.message : `trainload: ${err.message}`}\n`)
+  process.exit(1)
+})

@@ -1,0 +1,62 @@
+import { createHash, timingSafeEqual } from 'node:crypto'
+import bearerAuth from '@fastify/bearer-auth'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import { findApiKeyAthlete } from '../../athletes/api-keys.ts'
+
+export type Credential = { kind: 'admin' } | { kind: 'athlete', athleteId: number }
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** onRequest hook for /admin/* and /metrics: the admin token only. */
+    requireAdmin: (request: FastifyRequest, reply: FastifyReply) => Promise<void>
+    /** onRequest hook for /api/athletes/:athleteId/*: that athlete's API key, or the admin token. */
+    requireAthlete: (request: FastifyRequest, reply: FastifyReply) => Promise<void>
+  }
+  interface FastifyRequest {
+    credential?: Credential
+  }
+}
+
+/** Every credential failure gets this same body, so a caller learns nothing from it. */
+export const UNAUTHORIZED = { statusCode: 401, error: 'Unauthorized', message: 'A valid bearer credential is required.' }
+
+const digest = (value: string) => createHash('sha256').update(value).digest()
+
+function bearerCredential (request: FastifyRequest): string | undefined {
+  const match = /^Bearer ([\x21-\x7e]{1,512})$/.exec(request.headers.authorization ?? '')
+  return match?.[1]
+}
+
+export default fp(async function auth (app) {
+  const adminDigest = digest(app.config.ADMIN_TOKEN!)
+  // Comparing fixed-length digests keeps the comparison constant-time whatever the input length.
+  const isAdminToken = (credential: string) => timingSafeEqual(digest(credential), adminDigest)
+
+  await app.register(bearerAuth, {
+    keys: [app.config.ADMIN_TOKEN!],
+    addHook: false,
+    verifyErrorLogLevel: 'debug'
+  })
+
+  app.decorate('requireAdmin', async function requireAdmin (request: FastifyRequest, reply: FastifyReply) {
+    const verified = await new Promise<boolean>(resolve => app.verifyBearerAuth!(request, reply, err => resolve(!err)))
+    if (!verified) return reply.code(401).send(UNAUTHORIZED)
+    request.credential = { kind: 'admin' }
+  })
+
+  app.decorate('requireAthlete', async function requireAthlete (request: FastifyRequest, reply: FastifyReply) {
+    const credential = bearerCredential(request)
+    if (credential && isAdminToken(credential)) {
+      request.credential = { kind: 'admin' }
+      return
+    }
+    const athleteId = credential ? await findApiKeyAthlete(app.db, credential) : undefined
+    if (athleteId === undefined) return reply.code(401).send(UNAUTHORIZED)
+    const requested = Number((request.params as { athleteId?: unknown }).athleteId)
+    if (requested !== athleteId) {
+      return reply.code(403).send({ statusCode: 403, error: 'Forbidden', message: 'This API key belongs to another athlete.' })
+    }
+    request.credential = { kind: 'athlete', athleteId }
+  })
+}, { name: 'auth', dependencies: ['config', 'database'] })
