@@ -6,9 +6,14 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { ConfigError, type Config } from './config.ts'
 import { validatorCompiler } from './validation.ts'
 import { isDatabaseUnavailable } from './db/errors.ts'
+import metrics from './plugins/app/metrics.ts'
 import database from './plugins/app/database.ts'
 import auth from './plugins/app/auth.ts'
+import cors from './plugins/external/cors.ts'
+import rateLimiter from './plugins/external/rate-limit.ts'
+import loadShedding from './plugins/external/under-pressure.ts'
 import healthRoutes from './health/routes.ts'
+import operationsRoutes from './operations/routes.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -31,6 +36,7 @@ export const RETRY_AFTER_S = 5
 const redactedPaths = [
   'req.headers.authorization',
   'req.headers.cookie',
+  'headers.authorization', '*.headers.authorization',
   '*.accessToken', '*.refreshToken', '*.access_token', '*.refresh_token',
   '*.apiKey', '*.adminToken', '*.clientSecret', '*.client_secret', '*.code', '*.state'
 ]
@@ -59,8 +65,12 @@ export async function buildApp ({ config, databaseUrl, logStream }: AppOptions) 
     instance.decorate('databaseUrl', databaseUrl)
   }, { name: 'config' }))
   await app.register(sensible)
+  await app.register(cors)
+  await app.register(metrics)
   await app.register(database)
+  await app.register(rateLimiter)
   await app.register(auth)
+  await app.register(loadShedding)
 
   app.setErrorHandler((err: Error & { statusCode?: number }, request, reply) => {
     if (isDatabaseUnavailable(err)) {
@@ -78,6 +88,7 @@ export async function buildApp ({ config, databaseUrl, logStream }: AppOptions) 
   })
 
   await app.register(healthRoutes)
+  await app.register(operationsRoutes)
   return app
 }
 

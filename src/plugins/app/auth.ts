@@ -29,6 +29,20 @@ function bearerCredential (request: FastifyRequest): string | undefined {
 }
 
 export default fp(async function auth (app) {
+  // Counts failed attempts per address; a successful one costs nothing, so only guessing is slowed.
+  const failedAttempts = app.createRateLimit()
+  const refuseGuessing = async (request: FastifyRequest, reply: FastifyReply, { count }: { count: boolean }) => {
+    const limit = await failedAttempts(request, { increment: count })
+    if (limit.isAllowed || !limit.isExceeded) return undefined
+    return reply.code(429).header('retry-after', limit.ttlInSeconds).send({
+      statusCode: 429,
+      error: 'Too Many Requests',
+      message: `Too many failed credential attempts from this address; retry in ${limit.ttlInSeconds} s.`
+    })
+  }
+  const unauthorized = async (request: FastifyRequest, reply: FastifyReply) =>
+    await refuseGuessing(request, reply, { count: true }) ?? reply.code(401).send(UNAUTHORIZED)
+
   const adminDigest = digest(app.config.ADMIN_TOKEN!)
   // Comparing fixed-length digests keeps the comparison constant-time whatever the input length.
   const isAdminToken = (credential: string) => timingSafeEqual(digest(credential), adminDigest)
@@ -40,23 +54,28 @@ export default fp(async function auth (app) {
   })
 
   app.decorate('requireAdmin', async function requireAdmin (request: FastifyRequest, reply: FastifyReply) {
+    const refused = await refuseGuessing(request, reply, { count: false })
+    if (refused) return refused
     const verified = await new Promise<boolean>(resolve => app.verifyBearerAuth!(request, reply, err => resolve(!err)))
-    if (!verified) return reply.code(401).send(UNAUTHORIZED)
+    if (!verified) return unauthorized(request, reply)
     request.credential = { kind: 'admin' }
   })
 
   app.decorate('requireAthlete', async function requireAthlete (request: FastifyRequest, reply: FastifyReply) {
+    // Athlete routes accept the admin token too, so guessing through them is limited as well.
+    const refused = await refuseGuessing(request, reply, { count: false })
+    if (refused) return refused
     const credential = bearerCredential(request)
     if (credential && isAdminToken(credential)) {
       request.credential = { kind: 'admin' }
       return
     }
     const athleteId = credential ? await findApiKeyAthlete(app.db, credential) : undefined
-    if (athleteId === undefined) return reply.code(401).send(UNAUTHORIZED)
+    if (athleteId === undefined) return unauthorized(request, reply)
     const requested = Number((request.params as { athleteId?: unknown }).athleteId)
     if (requested !== athleteId) {
       return reply.code(403).send({ statusCode: 403, error: 'Forbidden', message: 'This API key belongs to another athlete.' })
     }
     request.credential = { kind: 'athlete', athleteId }
   })
-}, { name: 'auth', dependencies: ['config', 'database'] })
+}, { name: 'auth', dependencies: ['config', 'database', 'rate-limiter'] })
