@@ -22,6 +22,8 @@ async function waitFor (condition: () => boolean, timeoutMs: number): Promise<bo
 
 t.test('a starved pool answers 200 or 503 with Retry-After, never 500, and never hangs', async t => {
   const app = await build(t, { env: { DB_POOL_MAX: '2', DB_CONNECTION_TIMEOUT_MS: '300' }, beforeReady: holdRoute })
+  // Open both connections first, so that the burst measures waiting, not connecting.
+  await Promise.all([app.inject({ url: '/test/hold?seconds=0' }), app.inject({ url: '/test/hold?seconds=0' })])
   const started = Date.now()
   const replies = await Promise.all(Array.from({ length: 50 }, () => app.inject({ url: '/test/hold' })))
   const elapsedMs = Date.now() - started

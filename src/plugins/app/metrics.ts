@@ -24,6 +24,17 @@ const MAX_FINGERPRINTS = 500
 
 const latencyBuckets = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
 
+/** Passes the first `limit` distinct values through and maps every later one to "other". */
+function boundedLabel (limit: number): (value: string) => string {
+  const seen = new Set<string>()
+  return value => {
+    if (seen.has(value)) return value
+    if (seen.size >= limit) return 'other'
+    seen.add(value)
+    return value
+  }
+}
+
 function databaseMetrics (registry: Registry): DatabaseObserver {
   const registers = [registry]
   const acquireWait = new Histogram({
@@ -46,13 +57,7 @@ function databaseMetrics (registry: Registry): DatabaseObserver {
   const removed = new Counter({ name: 'trainload_db_connections_removed_total', help: 'Connections the pool closed or dropped', registers })
   const errors = new Counter({ name: 'trainload_db_pool_errors_total', help: 'Failed checkouts and idle connections lost', labelNames: ['kind'], registers })
 
-  const fingerprints = new Set<string>()
-  const fingerprintLabel = (fingerprint: string) => {
-    if (fingerprints.has(fingerprint)) return fingerprint
-    if (fingerprints.size >= MAX_FINGERPRINTS) return 'other'
-    fingerprints.add(fingerprint)
-    return fingerprint
-  }
+  const fingerprintLabel = boundedLabel(MAX_FINGERPRINTS)
 
   return {
     connectionAcquired: waitMs => acquireWait.observe({ outcome: 'acquired' }, waitMs / 1000),
