@@ -82,7 +82,7 @@ export async function buildApp ({ config, databaseUrl, logStream }: AppOptions) 
     if (statusCode >= 500) {
       request.log.error({ err }, 'request failed')
       return reply.code(statusCode)
-        .send({ statusCode, error: 'Internal Server Error', message: 'The request could not be completed.' })
+        .send({ statusCode, error: STATUS_CODES[statusCode] ?? 'Internal Server Error', message: 'The request could not be completed.' })
     }
     return reply.code(statusCode).send({ statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message: err.message })
   })
