@@ -9,6 +9,9 @@ import { isDatabaseUnavailable } from './db/errors.ts'
 import database from './plugins/app/database.ts'
 import auth from './plugins/app/auth.ts'
 import healthRoutes from './health/routes.ts'
+import tokens from './tokens/plugin.ts'
+import tokenAdminRoutes from './tokens/admin-routes.ts'
+import oauthRoutes from './tokens/oauth-routes.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -61,6 +64,7 @@ export async function buildApp ({ config, databaseUrl, logStream }: AppOptions) 
   await app.register(sensible)
   await app.register(database)
   await app.register(auth)
+  await app.register(tokens)
 
   app.setErrorHandler((err: Error & { statusCode?: number }, request, reply) => {
     if (isDatabaseUnavailable(err)) {
@@ -78,6 +82,8 @@ export async function buildApp ({ config, databaseUrl, logStream }: AppOptions) 
   })
 
   await app.register(healthRoutes)
+  await app.register(tokenAdminRoutes)
+  await app.register(oauthRoutes)
   return app
 }
 
