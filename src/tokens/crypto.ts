@@ -5,7 +5,9 @@ const ALGORITHM = 'aes-256-gcm'
 /** 96-bit IVs are what GCM is specified for; a random one per seal never repeats in practice. */
 const IV_BYTES = 12
 
-export class TokenKeyError extends Error {}
+export class TokenKeyError extends Error {
+  override name = 'TokenKeyError'
+}
 
 export interface TokenCipher {
   /** Id of the key new ciphertexts are sealed under. */
