@@ -60,6 +60,7 @@ export async function startFakeStrava (options: FakeStravaOptions = {}) {
   const accessOwner = new Map<string, number>()
   const codes = new Map<string, { athleteId: number, profile: Profile }>()
   const refreshCalls = new Map<number, number>()
+  const tokenCalls = new Map<string, number>()
   const calls = { token: 0, refresh: 0, exchange: 0, authorize: 0, deauthorize: 0, dropped: 0 }
   let nextAthleteId = 90_000
   let issued = 0
@@ -114,6 +115,7 @@ export async function startFakeStrava (options: FakeStravaOptions = {}) {
     const body = (request.body ?? {}) as Record<string, string>
     const owner = body.grant_type === 'refresh_token' ? refreshOwnerEver.get(body.refresh_token ?? '') : undefined
     if (owner !== undefined) refreshCalls.set(owner, (refreshCalls.get(owner) ?? 0) + 1)
+    if (body.grant_type === 'refresh_token') tokenCalls.set(body.refresh_token ?? '', (tokenCalls.get(body.refresh_token ?? '') ?? 0) + 1)
     const failure = pendingFailures.shift() ?? (random() < state.failureRate ? { status: 503 } : undefined)
     if (failure) {
       rateHeaders(reply, failure.exhausted)
@@ -173,6 +175,8 @@ export async function startFakeStrava (options: FakeStravaOptions = {}) {
     currentRefreshToken: (athleteId: number) => currentRefresh.get(athleteId),
     refreshCallsFor: (athleteId: number) => refreshCalls.get(athleteId) ?? 0,
     refreshCallCounts: () => new Map(refreshCalls),
+    /** Refresh calls that presented this refresh token, whether or not it was still valid. */
+    callsWithToken: (refreshToken: string) => tokenCalls.get(refreshToken) ?? 0,
     /** Answers the next token calls with these failures, in order. */
     failNext (...failures: InjectedFailure[]) { pendingFailures.push(...failures) },
     /** Makes Strava forget an athlete's grant, as when they revoke access. */

@@ -2,7 +2,7 @@ import t from 'tap'
 import { findApiKeyAthlete } from '../../src/athletes/api-keys.ts'
 import { createState, isValidState, STATE_TTL_S } from '../../src/tokens/oauth.ts'
 import { loadTokens } from '../../src/tokens/store.ts'
-import { build } from '../helper.ts'
+import { build, TEST_ADMIN_TOKEN } from '../helper.ts'
 import type { App } from '../../src/app.ts'
 import { startFake, stravaEnv } from './fixtures.ts'
 
@@ -52,6 +52,24 @@ t.test('the callback stores the tokens sealed, creates the athlete once, and iss
   t.equal((await loadTokens(app.db, app.tokenCipher, [athleteId])).get(athleteId)!.refreshToken, fake.currentRefreshToken(31337))
   t.notMatch(logs.join(''), /fake-(access|refresh)-|tl_[A-Za-z0-9_-]{20}/, 'no token or API key in the logs')
   t.notMatch(logs.join(''), apiKey)
+})
+
+t.test('the whole login through Strava\'s authorize page works, and revoking access there invalidates the token on the next refresh', async t => {
+  const fake = await startFake(t)
+  const app = await build(t, { env: { ...stravaEnv(fake), PUBLIC_URL } })
+  const authorize = await fetch(await startLogin(app), { redirect: 'manual' })
+  t.equal(authorize.status, 302)
+  const callback = new URL(authorize.headers.get('location')!)
+  t.equal(callback.origin, PUBLIC_URL)
+  const res = await app.inject({ url: callback.pathname + callback.search })
+  t.equal(res.statusCode, 200)
+  const { athleteId } = res.json()
+
+  const { accessToken } = (await loadTokens(app.db, app.tokenCipher, [athleteId])).get(athleteId)!
+  const deauthorize = await fetch(`${fake.url}/oauth/deauthorize`, { method: 'POST', body: new URLSearchParams({ access_token: accessToken }) })
+  t.equal(deauthorize.status, 200)
+  const refresh = await app.inject({ method: 'POST', url: '/admin/batch-refresh-tokens', headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` }, payload: { withinMinutes: 400 } })
+  t.match(refresh.json(), { checked: 1, refreshed: 0, invalidated: 1 })
 })
 
 t.test('a tampered, foreign or expired state is a 400 and nothing is exchanged', async t => {
