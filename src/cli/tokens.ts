@@ -21,9 +21,7 @@ const stravaClientFor = (config: Config) => createStravaClient({
   clientSecret: config.STRAVA_CLIENT_SECRET
 })
 
-export function registerTokenCommands (program: Command): void {
-  const tokens = program.command('tokens').description('Strava tokens: refresh, health report, key rotation')
-
+function registerRefresh (tokens: Command): void {
   tokens.command('refresh')
     .description('refresh every active token whose access token expires soon')
     .option('--within <minutes>', 'refresh tokens expiring within this many minutes', integer(0, 1440), 60)
@@ -41,7 +39,9 @@ export function registerTokenCommands (program: Command): void {
       })
       printResult({ ...counts }, options)
     })
+}
 
+function registerReport (tokens: Command): void {
   tokens.command('report')
     .description('summary of token health, and the athletes who need attention')
     .option('--json', 'print machine-readable output')
@@ -55,7 +55,9 @@ export function registerTokenCommands (program: Command): void {
       })
       printResult(report, options)
     })
+}
 
+function registerRotateKey (tokens: Command): void {
   tokens.command('rotate-key')
     .description('re-encrypt every stored token under TOKEN_ENCRYPTION_KEY (old keys in TOKEN_ENCRYPTION_PREVIOUS_KEYS)')
     .option('--batch-size <n>', 'tokens re-encrypted per transaction', integer(1, 10_000), 500)
@@ -73,4 +75,11 @@ export function registerTokenCommands (program: Command): void {
       })
       printResult(result, options)
     })
+}
+
+export function registerTokenCommands (program: Command): void {
+  const tokens = program.command('tokens').description('Strava tokens: refresh, health report, key rotation')
+  registerRefresh(tokens)
+  registerReport(tokens)
+  registerRotateKey(tokens)
 }

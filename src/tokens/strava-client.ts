@@ -97,60 +97,68 @@ export function retryDelayMs (headers: Headers | undefined, attempt: number, bas
 }
 
 type Attempt = { ok: true, body: unknown } | { ok: false, retry: boolean, status?: number, headers?: Headers, body?: unknown, reason: string }
+type Settings = Required<StravaClientOptions> & { tokenUrl: string }
+
+async function attemptTokenCall (settings: Settings, params: Record<string, string>): Promise<Attempt> {
+  let response: Response
+  try {
+    response = await fetch(settings.tokenUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+      body: new URLSearchParams({ client_id: settings.clientId, client_secret: settings.clientSecret, ...params }),
+      signal: AbortSignal.timeout(settings.timeoutMs)
+    })
+  } catch (err) {
+    const timedOut = (err as Error).name === 'TimeoutError'
+    return { ok: false, retry: true, reason: timedOut ? `timed out after ${settings.timeoutMs} ms` : 'network error' }
+  }
+  const body: unknown = await response.json().catch(() => undefined)
+  if (response.ok) return { ok: true, body }
+  const retry = response.status === 429 || response.status >= 500
+  return { ok: false, retry, status: response.status, headers: response.headers, body, reason: `HTTP ${response.status}` }
+}
+
+/** Error messages carry the status and classification only: never a token or a response body. */
+async function postToken (settings: Settings, params: Record<string, string>): Promise<unknown> {
+  for (let n = 0; ; n++) {
+    const result = await attemptTokenCall(settings, params)
+    if (result.ok) return result.body
+    if (!result.retry) {
+      const failure = classifyFailure(result.status!, result.body)
+      throw new StravaError(failure, result.status, `Strava token endpoint answered ${result.reason} (${failure})`)
+    }
+    const delay = retryDelayMs(result.headers, n, settings.baseDelayMs, settings.random)
+    if (n + 1 >= settings.maxAttempts || delay > settings.maxDelayMs) {
+      throw new StravaError('unavailable', result.status, `Strava token endpoint unavailable: ${result.reason} after ${n + 1} attempt(s)`)
+    }
+    await sleep(delay)
+  }
+}
+
+function tokenSet (body: unknown): StravaTokenSet {
+  const { access_token: accessToken, refresh_token: refreshToken, expires_at: expiresAt } = (body ?? {}) as Record<string, unknown>
+  if (typeof accessToken !== 'string' || typeof refreshToken !== 'string' || typeof expiresAt !== 'number' || !accessToken || !refreshToken) {
+    throw new StravaError('rejected', 200, 'Strava token endpoint answered without a usable token set')
+  }
+  return { accessToken, refreshToken, expiresAt }
+}
 
 export function createStravaClient (options: StravaClientOptions) {
-  const { baseUrl, clientId, clientSecret, timeoutMs = 10_000, maxAttempts = 4, baseDelayMs = 250, maxDelayMs = 30_000, random = Math.random } = options
-  const tokenUrl = new URL('/oauth/token', baseUrl).href
-
-  async function attempt (params: Record<string, string>): Promise<Attempt> {
-    let response: Response
-    try {
-      response = await fetch(tokenUrl, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-        body: new URLSearchParams({ client_id: clientId, client_secret: clientSecret, ...params }),
-        signal: AbortSignal.timeout(timeoutMs)
-      })
-    } catch (err) {
-      const timedOut = (err as Error).name === 'TimeoutError'
-      return { ok: false, retry: true, reason: timedOut ? `timed out after ${timeoutMs} ms` : 'network error' }
-    }
-    const body: unknown = await response.json().catch(() => undefined)
-    if (response.ok) return { ok: true, body }
-    const retry = response.status === 429 || response.status >= 500
-    return { ok: false, retry, status: response.status, headers: response.headers, body, reason: `HTTP ${response.status}` }
+  const settings: Settings = {
+    timeoutMs: 10_000,
+    maxAttempts: 4,
+    baseDelayMs: 250,
+    maxDelayMs: 30_000,
+    random: Math.random,
+    ...options,
+    tokenUrl: new URL('/oauth/token', options.baseUrl).href
   }
-
-  async function postToken (params: Record<string, string>): Promise<unknown> {
-    for (let n = 0; ; n++) {
-      const result = await attempt(params)
-      if (result.ok) return result.body
-      if (!result.retry) {
-        const failure = classifyFailure(result.status!, result.body)
-        throw new StravaError(failure, result.status, `Strava token endpoint answered ${result.reason} (${failure})`)
-      }
-      const delay = retryDelayMs(result.headers, n, baseDelayMs, random)
-      if (n + 1 >= maxAttempts || delay > maxDelayMs) {
-        throw new StravaError('unavailable', result.status, `Strava token endpoint unavailable: ${result.reason} after ${n + 1} attempt(s)`)
-      }
-      await sleep(delay)
-    }
-  }
-
-  function tokenSet (body: unknown): StravaTokenSet {
-    const { access_token: accessToken, refresh_token: refreshToken, expires_at: expiresAt } = (body ?? {}) as Record<string, unknown>
-    if (typeof accessToken !== 'string' || typeof refreshToken !== 'string' || typeof expiresAt !== 'number' || !accessToken || !refreshToken) {
-      throw new StravaError('rejected', 200, 'Strava token endpoint answered without a usable token set')
-    }
-    return { accessToken, refreshToken, expiresAt }
-  }
-
   return {
     async refresh (refreshToken: string): Promise<StravaTokenSet> {
-      return tokenSet(await postToken({ grant_type: 'refresh_token', refresh_token: refreshToken }))
+      return tokenSet(await postToken(settings, { grant_type: 'refresh_token', refresh_token: refreshToken }))
     },
     async exchangeCode (code: string): Promise<StravaTokenSet & { athlete: StravaAthlete }> {
-      const body = await postToken({ grant_type: 'authorization_code', code })
+      const body = await postToken(settings, { grant_type: 'authorization_code', code })
       const athlete = (body as { athlete?: StravaAthlete }).athlete
       if (!athlete || !Number.isSafeInteger(athlete.id) || athlete.id <= 0) {
         throw new StravaError('rejected', 200, 'Strava code exchange answered without an athlete')

@@ -7,6 +7,8 @@ import { countStaleTokens } from '../../src/tokens/rotate-key.ts'
 import { loadTokens, saveTokens } from '../../src/tokens/store.ts'
 import { build, createTestDatabase, TEST_ADMIN_TOKEN, TEST_TOKEN_KEY } from '../helper.ts'
 
+import { seedAthletes, startFake, stravaEnv } from '../tokens/fixtures.ts'
+
 const run = promisify(execFile)
 const cli = (args: string[], env: Record<string, string>) =>
   run(process.execPath, ['src/cli/bin.js', ...args], { env: { ...process.env, ...env, CI: 'true' } })
@@ -44,4 +46,16 @@ t.test('without the old key, rotation stops naming the missing key id', async t 
   t.equal(err.code, 1)
   t.match(err.stderr, `unknown key ${app.tokenCipher.currentKeyId}`)
   t.notMatch(err.stderr, /access-x|refresh-x/)
+})
+
+t.test('tokens refresh refreshes due tokens and prints exact counts', async t => {
+  const fake = await startFake(t)
+  const databaseUrl = await createTestDatabase(t)
+  const app = await build(t, { databaseUrl })
+  const athletes = await seedAthletes(app.db, app.tokenCipher, fake, 3)
+  fake.revoke(athletes[0]!.stravaId)
+  const env = { ...stravaEnv(fake), DATABASE_URL: databaseUrl, ADMIN_TOKEN: TEST_ADMIN_TOKEN, TOKEN_ENCRYPTION_KEY: TEST_TOKEN_KEY }
+  const { stdout } = await cli(['tokens', 'refresh', '--concurrency', '2', '--json'], env)
+  t.match(JSON.parse(stdout), { checked: 3, refreshed: 2, failed: 0, invalidated: 1, skipped: 0 })
+  t.notMatch(stdout, /fake-/)
 })
