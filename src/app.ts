@@ -14,6 +14,9 @@ import rateLimiter from './plugins/external/rate-limit.ts'
 import loadShedding from './plugins/external/under-pressure.ts'
 import healthRoutes from './health/routes.ts'
 import operationsRoutes from './operations/routes.ts'
+import tokens from './tokens/plugin.ts'
+import tokenAdminRoutes from './tokens/admin-routes.ts'
+import oauthRoutes from './tokens/oauth-routes.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -71,6 +74,7 @@ export async function buildApp ({ config, databaseUrl, logStream }: AppOptions) 
   await app.register(rateLimiter)
   await app.register(auth)
   await app.register(loadShedding)
+  await app.register(tokens)
 
   app.setErrorHandler((err: Error & { statusCode?: number }, request, reply) => {
     if (isDatabaseUnavailable(err)) {
@@ -89,6 +93,8 @@ export async function buildApp ({ config, databaseUrl, logStream }: AppOptions) 
 
   await app.register(healthRoutes)
   await app.register(operationsRoutes)
+  await app.register(tokenAdminRoutes)
+  await app.register(oauthRoutes)
   return app
 }
 

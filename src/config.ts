@@ -38,6 +38,11 @@ export const ConfigSchema = Type.Object({
     pattern: '^[A-Za-z0-9+/]{43}=$',
     description: 'AES-256-GCM key for Strava tokens, 32 bytes in base64'
   })),
+  TOKEN_ENCRYPTION_PREVIOUS_KEYS: Type.String({
+    pattern: '^([A-Za-z0-9+/]{43}=(,[A-Za-z0-9+/]{43}=)*)?$',
+    default: '',
+    description: 'comma-separated earlier token keys, still able to open tokens until `tokens rotate-key` re-encrypts them'
+  }),
   STRAVA_CLIENT_ID: Type.String({ default: '', description: 'Strava application client id' }),
   STRAVA_CLIENT_SECRET: Type.String({ default: '', description: 'Strava application client secret' }),
   STRAVA_BASE_URL: Type.String({ pattern: '^https?://', default: 'https://www.strava.com', description: 'Strava OAuth base URL' }),

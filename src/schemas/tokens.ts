@@ -1,0 +1,76 @@
+import { Type } from 'typebox'
+import { Id } from './common.ts'
+
+/** Strava tokens are short printable strings; the bound keeps a pasted document out. */
+const TokenValue = (description: string) => Type.String({ minLength: 1, maxLength: 2048, pattern: '^[\\x21-\\x7e]+$', description })
+
+export const SaveTokensBody = Type.Object({
+  tokens: Type.Array(Type.Object({
+    athleteId: Id('trainload athlete id'),
+    accessToken: TokenValue('Strava access token'),
+    refreshToken: TokenValue('Strava refresh token'),
+    expiresAt: Type.Integer({ minimum: 0, maximum: 253402300799, description: 'access token expiry, epoch seconds' }),
+    scope: Type.Optional(Type.Union([Type.String({ maxLength: 200 }), Type.Null()]))
+  }, { additionalProperties: false }), { minItems: 1, maxItems: 10_000 })
+}, { additionalProperties: false })
+
+export const SaveTokensReply = Type.Object({ saved: Type.Integer() })
+
+export const RefreshTokensBody = Type.Object({
+  athleteIds: Type.Optional(Type.Array(Id('trainload athlete id'), { minItems: 1, maxItems: 10_000 })),
+  withinMinutes: Type.Integer({ minimum: 0, maximum: 24 * 60, default: 60, description: 'refresh access tokens expiring within this many minutes' }),
+  concurrency: Type.Integer({ minimum: 1, maximum: 64, default: 8, description: 'Strava calls in flight at once' })
+}, { additionalProperties: false })
+
+export const RefreshTokensReply = Type.Object({
+  checked: Type.Integer(),
+  refreshed: Type.Integer(),
+  failed: Type.Integer(),
+  invalidated: Type.Integer(),
+  skipped: Type.Integer(),
+  durationMs: Type.Integer()
+})
+
+const Status = Type.Union([
+  Type.Literal('healthy'), Type.Literal('expiringSoon'), Type.Literal('expired'), Type.Literal('invalid'), Type.Literal('missing')
+])
+
+export const TokenHealthQuery = Type.Object({
+  status: Type.Optional(Status),
+  limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
+  cursor: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,15}$', description: 'nextCursor of the previous page' }))
+}, { additionalProperties: false })
+
+const Count = Type.Integer({ minimum: 0 })
+const Timestamp = Type.Union([Type.String({ format: 'date-time' }), Type.Null()])
+
+export const TokenHealthReply = Type.Object({
+  summary: Type.Object({ total: Count, healthy: Count, expiringSoon: Count, expired: Count, invalid: Count, missing: Count }),
+  athletes: Type.Array(Type.Object({
+    athleteId: Type.Integer(),
+    status: Status,
+    expiresAt: Timestamp,
+    lastRefreshedAt: Timestamp,
+    failureCount: Type.Union([Type.Integer(), Type.Null()]),
+    lastError: Type.Union([Type.String(), Type.Null()])
+  })),
+  nextCursor: Type.Union([Type.String(), Type.Null()])
+})
+
+export const CleanupBody = Type.Object({
+  invalidForDays: Type.Integer({ minimum: 0, maximum: 3650, default: 30 })
+}, { additionalProperties: false })
+
+export const CleanupReply = Type.Object({ deleted: Type.Integer() })
+
+export const CallbackQuery = Type.Object({
+  code: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })),
+  state: Type.String({ minLength: 1, maxLength: 512 }),
+  scope: Type.Optional(Type.String({ maxLength: 200 })),
+  error: Type.Optional(Type.String({ maxLength: 200 }))
+})
+
+export const CallbackReply = Type.Object({
+  athleteId: Type.Integer(),
+  apiKey: Type.String()
+})
