@@ -1,0 +1,107 @@
+import { sql } from 'kysely'
+import pg from 'pg'
+import { createDatabase } from '../../src/db/database.ts'
+import { alternate, atLeast, measured, median, percentile, timed, type CaseOutcome, type MeasuredCase, type Mode, type Suite, type SuiteContext } from '../harness.ts'
+import { listenApp, loadTest, summariseLoad } from '../load.ts'
+
+interface PoolSizes {
+  /** Sequential queries per side in one round; every query is one sample. */
+  queries: number
+  rounds: number
+  http: { connections: number, seconds: number, rounds: number, warmupSeconds: number }
+}
+
+const sizes: Record<Mode, PoolSizes> = {
+  smoke: { queries: 5, rounds: 2, http: { connections: 50, seconds: 1, rounds: 1, warmupSeconds: 0 } },
+  quick: { queries: 50, rounds: 8, http: { connections: 50, seconds: 4, rounds: 2, warmupSeconds: 1 } },
+  full: { queries: 100, rounds: 15, http: { connections: 50, seconds: 10, rounds: 3, warmupSeconds: 2 } }
+}
+
+/**
+ * A closed connection's backend exits after the client has moved on; on two cores that
+ * teardown would otherwise land in the pooled side's first milliseconds.
+ */
+const SETTLE_MS = 100
+
+/** What a service without a pool pays per query: a new backend, authentication, then teardown. */
+async function selectOneWithNewClient (url: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  try {
+    await client.query('select 1')
+  } finally {
+    await client.end()
+  }
+}
+
+/** Times each of `count` sequential calls on its own. */
+const eachTimed = (count: number, query: () => Promise<unknown>) => async () => {
+  const times: number[] = []
+  for (let i = 0; i < count; i++) times.push(await timed(query))
+  return times
+}
+
+function queryCase (name: string, times: number[], rounds: number, extra: Pick<MeasuredCase, 'ratio' | 'target'> = {}): CaseOutcome {
+  const totalMs = times.reduce((sum, ms) => sum + ms, 0)
+  return measured({
+    case: name,
+    medianMs: median(times),
+    p99Ms: percentile(times, 99),
+    runs: rounds,
+    throughput: { value: 1000 * times.length / totalMs, unit: 'queries/s, one at a time' },
+    details: { queries: times.length },
+    ...extra
+  })
+}
+
+async function newClientAgainstPool (context: SuiteContext, { queries, rounds }: PoolSizes): Promise<CaseOutcome[]> {
+  const { db } = createDatabase(context.databaseUrl, context.config, err => context.log(`pool: idle connection lost: ${err.message}`))
+  try {
+    const samples = await alternate({
+      newClient: eachTimed(queries, () => selectOneWithNewClient(context.databaseUrl)),
+      pool: eachTimed(queries, () => sql`select 1`.execute(db))
+    }, { warmup: 1, rounds, settleMs: SETTLE_MS, progress: context.progress('pool: SELECT 1', rounds) })
+    const newClient = samples.newClient.flat()
+    const pool = samples.pool.flat()
+    return [
+      queryCase('SELECT 1, new pg.Client per query (connect, query, end)', newClient, rounds),
+      queryCase('SELECT 1 through the pool (createDatabase, Kysely)', pool, rounds, {
+        ratio: { value: median(newClient) / median(pool), unit: 'x', of: 'new-client median ms / pool median ms' },
+        target: atLeast(100, 'x')
+      })
+    ]
+  } finally {
+    await db.destroy()
+  }
+}
+
+async function healthUnderLoad (context: SuiteContext, { http }: PoolSizes): Promise<CaseOutcome> {
+  const server = await listenApp(context)
+  try {
+    const options = { url: `${server.url}/health`, connections: http.connections }
+    if (http.warmupSeconds > 0) await loadTest({ ...options, seconds: http.warmupSeconds })
+    const samples = await alternate({ health: () => loadTest({ ...options, seconds: http.seconds }) },
+      { warmup: 0, rounds: http.rounds, progress: context.progress('pool: GET /health', http.rounds) })
+    const load = summariseLoad(samples.health)
+    return measured({
+      case: `GET /health over HTTP, ${http.connections} connections`,
+      medianMs: load.p50Ms,
+      p99Ms: load.p99Ms,
+      runs: load.runs,
+      throughput: { value: load.requestsPerSec, unit: 'req/s' },
+      details: { connections: http.connections, secondsPerRun: http.seconds, requests: load.requests, errors: load.errors, non2xx: load.non2xx },
+      note: load.errors + load.non2xx > 0 ? `${load.errors} connection errors and ${load.non2xx} non-2xx answers` : undefined
+    })
+  } finally {
+    await server.close()
+  }
+}
+
+export const poolSuite: Suite = {
+  name: 'pool',
+  summary: 'SELECT 1 with a new connection per query against the pool; GET /health under load',
+  run: async context => {
+    const size = sizes[context.mode]
+    return [...await newClientAgainstPool(context, size), await healthUnderLoad(context, size)]
+  }
+}
