@@ -44,7 +44,7 @@ export function formatTable (report: BenchReport): string {
   const notes = report.results.filter(result => result.note)
   if (notes.length > 0) lines.push('', ...notes.map(result => `${result.suite} / ${result.case}: ${result.note}`))
   const { machine, database } = report
-  lines.push('', `${report.mode} mode on ${machine.cpus} x ${machine.cpuModel}, ${machine.memoryGiB} GiB, Node ${machine.node}, ${database.kind} ${database.version}`)
+  lines.push('', `${report.mode} mode on ${machine.cpus} x ${machine.cpuModel}, ${machine.memoryGiB} GiB, load average ${machine.loadAverage.toFixed(1)} at start, Node ${machine.node}, ${database.kind} ${database.version}`)
   return lines.join('\n') + '\n'
 }
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { availableParallelism, cpus, totalmem } from 'node:os'
+import { availableParallelism, cpus, loadavg, totalmem } from 'node:os'
 import { loadConfig, type Config } from '../src/config.ts'
 import { progressBar } from '../src/cli/output.ts'
 import { createSuiteDatabase, openBenchServer } from './database.ts'
@@ -10,7 +10,15 @@ export interface BenchReport {
   finishedAt: string
   mode: Mode
   suites: string[]
-  machine: { cpus: number, cpuModel: string, memoryGiB: number, platform: string, node: string }
+  machine: {
+    cpus: number
+    cpuModel: string
+    memoryGiB: number
+    platform: string
+    node: string
+    /** 1-minute load average when the run started: above `cpus`, other work shared the machine. */
+    loadAverage: number
+  }
   database: { kind: string, version: string }
   results: CaseResult[]
 }
@@ -44,7 +52,8 @@ function describeMachine (): BenchReport['machine'] {
     cpuModel: cpus()[0]?.model ?? 'unknown',
     memoryGiB: Math.round(totalmem() / 2 ** 30),
     platform: `${process.platform} ${process.arch}`,
-    node: process.version
+    node: process.version,
+    loadAverage: loadavg()[0]!
   }
 }
 
@@ -82,6 +91,7 @@ async function runSuite (suite: Suite, serverUrl: string, base: Omit<SuiteContex
 /** Runs the suites one after another, each in a database of its own, and collects the results. */
 export async function runBenchmarks ({ suites, mode, serverUrl, log = message => process.stderr.write(message + '\n') }: RunOptions): Promise<BenchReport> {
   const startedAt = new Date().toISOString()
+  const machine = describeMachine()
   const server = await openBenchServer(serverUrl)
   log(`${server.kind} ${server.version}, ${mode} mode, suites: ${suites.map(s => s.name).join(', ')}`)
   const base = {
@@ -104,7 +114,7 @@ export async function runBenchmarks ({ suites, mode, serverUrl, log = message =>
     finishedAt: new Date().toISOString(),
     mode,
     suites: suites.map(s => s.name),
-    machine: describeMachine(),
+    machine,
     database: { kind: server.kind, version: server.version },
     results
   }
