@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto'
+import { existsSync, rmSync } from 'node:fs'
 import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { Kysely, PostgresDialect } from 'kysely'
 import pg from 'pg'
 import { removeDataDir, startEmbeddedPostgres } from '../src/db/embedded.ts'
@@ -25,16 +27,31 @@ export async function openBenchServer (benchDatabaseUrl = process.env.BENCH_DATA
     return { url: benchDatabaseUrl, kind: 'BENCH_DATABASE_URL', version: await serverVersion(benchDatabaseUrl), stop: async () => {} }
   }
   const dir = await mkdtemp(join(tmpdir(), 'trainload-bench-'))
-  const server = await startEmbeddedPostgres({ dataDir: join(dir, 'postgres'), database: 'postgres' })
+  const dataDir = join(dir, 'postgres')
+  // Last resort when the process dies mid-run (an uncaught error while the server shuts
+  // down): the folder goes, and a server whose pid file is gone stops by itself.
+  const removeOnExit = () => rmSync(dir, { recursive: true, force: true })
+  process.once('exit', removeOnExit)
+  const server = await startEmbeddedPostgres({ dataDir, database: 'postgres' })
   return {
     url: server.url,
     kind: 'embedded PostgreSQL',
     version: await serverVersion(server.url),
     stop: async () => {
-      await server.stop()
+      await Promise.race([server.stop(), serverGone(dataDir)])
       await removeDataDir(dir)
+      process.removeListener('exit', removeOnExit)
     }
   }
+}
+
+/**
+ * Resolves once PostgreSQL has removed its pid file. A Ctrl-C in a terminal reaches the
+ * server too and it shuts down by itself; stopping it then would wait for an exit event that
+ * has already passed.
+ */
+async function serverGone (dataDir: string): Promise<void> {
+  while (existsSync(join(dataDir, 'postmaster.pid'))) await sleep(100)
 }
 
 async function withClient<T> (url: string, run: (client: pg.Client) => Promise<T>): Promise<T> {

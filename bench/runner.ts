@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os'
 import { loadConfig, type Config } from '../src/config.ts'
 import { progressBar } from '../src/cli/output.ts'
-import { createSuiteDatabase, openBenchServer } from './database.ts'
+import { createSuiteDatabase, openBenchServer, type BenchServer, type SuiteDatabase } from './database.ts'
 import type { CaseResult, Mode, Suite, SuiteContext } from './harness.ts'
 
 export interface BenchReport {
@@ -75,47 +75,83 @@ function failedSuite (suite: Suite, err: unknown): CaseResult {
   }
 }
 
-async function runSuite (suite: Suite, serverUrl: string, base: Omit<SuiteContext, 'databaseUrl'>): Promise<CaseResult[]> {
-  const database = await createSuiteDatabase(serverUrl, suite.name)
+async function runSuite (suite: Suite, context: SuiteContext): Promise<CaseResult[]> {
   try {
-    const outcomes = await suite.run({ ...base, databaseUrl: database.url })
+    const outcomes = await suite.run(context)
     return outcomes.map(outcome => ({ suite: suite.name, ...outcome }))
   } catch (err) {
-    base.log(`${suite.name}: failed: ${err instanceof Error ? err.stack : String(err)}`)
+    context.log(`${suite.name}: failed: ${err instanceof Error ? err.stack : String(err)}`)
     return [failedSuite(suite, err)]
-  } finally {
-    await database.drop()
   }
+}
+
+interface Resources {
+  server?: BenchServer
+  database?: SuiteDatabase
+}
+
+/**
+ * Ctrl-C mid-run would otherwise leave a suite database on BENCH_DATABASE_URL's server, or
+ * the embedded server's folder in the temporary directory. After a signal, `interrupted`
+ * holds the clean-up, which ends the process.
+ */
+function releaseOnSignal (resources: Resources, log: (message: string) => void) {
+  const state: { interrupted?: Promise<never>, unhook: () => void } = { unhook: () => {} }
+  const onSignal = (signal: NodeJS.Signals) => {
+    log(`${signal}: dropping the bench database and stopping`)
+    state.interrupted ??= (async () => {
+      await resources.database?.drop().catch(() => {})
+      await resources.server?.stop().catch(() => {})
+      process.exit(130)
+    })()
+  }
+  process.once('SIGINT', onSignal)
+  process.once('SIGTERM', onSignal)
+  state.unhook = () => {
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
+  }
+  return state
+}
+
+async function runEachInItsOwnDatabase (suites: readonly Suite[], server: BenchServer, resources: Resources, base: Omit<SuiteContext, 'databaseUrl'>) {
+  const results: CaseResult[] = []
+  for (const suite of suites) {
+    base.log(`${suite.name}: ${suite.summary}`)
+    const database = resources.database = await createSuiteDatabase(server.url, suite.name)
+    try {
+      results.push(...await runSuite(suite, { ...base, databaseUrl: database.url }))
+    } finally {
+      await database.drop()
+      resources.database = undefined
+    }
+  }
+  return results
 }
 
 /** Runs the suites one after another, each in a database of its own, and collects the results. */
 export async function runBenchmarks ({ suites, mode, serverUrl, log = message => process.stderr.write(message + '\n') }: RunOptions): Promise<BenchReport> {
   const startedAt = new Date().toISOString()
   const machine = describeMachine()
-  const server = await openBenchServer(serverUrl)
-  log(`${server.kind} ${server.version}, ${mode} mode, suites: ${suites.map(s => s.name).join(', ')}`)
-  const base = {
-    mode,
-    config: benchConfig(),
-    progress: (label: string, total: number) => progressBar(label, total, {}),
-    log
-  }
-  const results: CaseResult[] = []
+  const resources: Resources = {}
+  const signals = releaseOnSignal(resources, log)
   try {
-    for (const suite of suites) {
-      log(`${suite.name}: ${suite.summary}`)
-      results.push(...await runSuite(suite, server.url, base))
+    const server = resources.server = await openBenchServer(serverUrl)
+    log(`${server.kind} ${server.version}, ${mode} mode, suites: ${suites.map(s => s.name).join(', ')}`)
+    const base = { mode, config: benchConfig(), progress: (label: string, total: number) => progressBar(label, total, {}), log }
+    const results = await runEachInItsOwnDatabase(suites, server, resources, base)
+    return {
+      startedAt,
+      finishedAt: new Date().toISOString(),
+      mode,
+      suites: suites.map(s => s.name),
+      machine,
+      database: { kind: server.kind, version: server.version },
+      results
     }
   } finally {
-    await server.stop()
-  }
-  return {
-    startedAt,
-    finishedAt: new Date().toISOString(),
-    mode,
-    suites: suites.map(s => s.name),
-    machine,
-    database: { kind: server.kind, version: server.version },
-    results
+    signals.unhook()
+    if (signals.interrupted) await signals.interrupted
+    await resources.server?.stop()
   }
 }

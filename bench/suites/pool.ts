@@ -26,6 +26,9 @@ const SETTLE_MS = 100
 /** What a service without a pool pays per query: a new backend, authentication, then teardown. */
 async function selectOneWithNewClient (url: string): Promise<void> {
   const client = new pg.Client({ connectionString: url })
+  // Failures surface through connect() and query(); a server shutting down between them
+  // would otherwise be an unhandled 'error' event.
+  client.on('error', () => {})
   await client.connect()
   try {
     await client.query('select 1')
