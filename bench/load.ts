@@ -1,7 +1,6 @@
 import autocannon from 'autocannon'
 import { buildApp, type App } from '../src/app.ts'
-import { median } from './harness.ts'
-import type { SuiteContext } from './harness.ts'
+import { alternate, measured, median, type CaseOutcome, type MeasuredCase, type Progress, type SuiteContext } from './harness.ts'
 
 export interface LoadOptions {
   url: string
@@ -53,6 +52,51 @@ export function summariseLoad (runs: readonly LoadRun[]): LoadSummary {
     errors: sum(run => run.errors),
     non2xx: sum(run => run.non2xx)
   }
+}
+
+/** How hard and how long to load a route: warm-up, then `rounds` runs of `seconds`. */
+export interface LoadPlan {
+  connections: number
+  seconds: number
+  rounds: number
+  warmupSeconds: number
+}
+
+export type LoadTarget = Omit<LoadOptions, 'connections' | 'seconds'>
+
+/** Warms every target up, then loads them in turn, round by round; one summary per target. */
+export async function compareUnderLoad<K extends string> (plan: LoadPlan, targets: Record<K, LoadTarget>, progress?: Progress): Promise<Record<K, LoadSummary>> {
+  const names = Object.keys(targets) as K[]
+  const run = (name: K, seconds: number) => loadTest({ ...targets[name], connections: plan.connections, seconds })
+  if (plan.warmupSeconds > 0) {
+    for (const name of names) await run(name, plan.warmupSeconds)
+  }
+  const sides = Object.fromEntries(names.map(name => [name, () => run(name, plan.seconds)])) as Record<K, () => Promise<LoadRun>>
+  const samples = await alternate(sides, { warmup: 0, rounds: plan.rounds, progress })
+  return Object.fromEntries(names.map(name => [name, summariseLoad(samples[name])])) as Record<K, LoadSummary>
+}
+
+/** A case row for a load summary: p50 as the median, req/s, p99, and any failures named. */
+export function loadCase (name: string, load: LoadSummary, plan: LoadPlan, extra: Pick<MeasuredCase, 'ratio' | 'target' | 'details' | 'note'> = {}): CaseOutcome {
+  const failures = load.errors + load.non2xx > 0 ? `${load.errors} connection errors and ${load.non2xx} non-2xx answers` : undefined
+  return measured({
+    case: name,
+    medianMs: load.p50Ms,
+    p99Ms: load.p99Ms,
+    runs: load.runs,
+    throughput: { value: load.requestsPerSec, unit: 'req/s' },
+    ratio: extra.ratio,
+    target: extra.target,
+    note: [extra.note, failures].filter(Boolean).join('; ') || undefined,
+    details: {
+      connections: plan.connections,
+      secondsPerRun: plan.seconds,
+      requests: load.requests,
+      errors: load.errors,
+      non2xx: load.non2xx,
+      ...extra.details
+    }
+  })
 }
 
 export interface ListeningApp {

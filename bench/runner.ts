@@ -32,13 +32,15 @@ export interface RunOptions {
 }
 
 /**
- * The configuration suites build the app with: the operator's environment (pool sizes and
- * so on), production mode, and secrets that exist only for this run. Request logging is off,
- * as it would otherwise measure the terminal.
+ * The configuration suites build the app with: the defaults, so runs compare across
+ * machines, except the pool settings (`DB_*`) an operator may want to try; production mode;
+ * secrets that exist only for this run. Request logging is off, as it would otherwise
+ * measure the terminal; so are the in-process schedules, which would compete with the cases.
  */
 function benchConfig (): Config {
+  const poolSettings = Object.entries(process.env).filter(([name]) => name.startsWith('DB_'))
   return loadConfig({
-    ...process.env,
+    ...Object.fromEntries(poolSettings),
     NODE_ENV: 'production',
     LOG_LEVEL: 'warn',
     ADMIN_TOKEN: randomBytes(32).toString('base64url'),

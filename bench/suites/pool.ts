@@ -2,13 +2,13 @@ import { sql } from 'kysely'
 import pg from 'pg'
 import { createDatabase } from '../../src/db/database.ts'
 import { alternate, atLeast, measured, median, percentile, timed, type CaseOutcome, type MeasuredCase, type Mode, type Suite, type SuiteContext } from '../harness.ts'
-import { listenApp, loadTest, summariseLoad } from '../load.ts'
+import { compareUnderLoad, listenApp, loadCase, type LoadPlan } from '../load.ts'
 
 interface PoolSizes {
   /** Sequential queries per side in one round; every query is one sample. */
   queries: number
   rounds: number
-  http: { connections: number, seconds: number, rounds: number, warmupSeconds: number }
+  http: LoadPlan
 }
 
 const sizes: Record<Mode, PoolSizes> = {
@@ -81,20 +81,8 @@ async function newClientAgainstPool (context: SuiteContext, { queries, rounds }:
 async function healthUnderLoad (context: SuiteContext, { http }: PoolSizes): Promise<CaseOutcome> {
   const server = await listenApp(context)
   try {
-    const options = { url: `${server.url}/health`, connections: http.connections }
-    if (http.warmupSeconds > 0) await loadTest({ ...options, seconds: http.warmupSeconds })
-    const samples = await alternate({ health: () => loadTest({ ...options, seconds: http.seconds }) },
-      { warmup: 0, rounds: http.rounds, progress: context.progress('pool: GET /health', http.rounds) })
-    const load = summariseLoad(samples.health)
-    return measured({
-      case: `GET /health over HTTP, ${http.connections} connections`,
-      medianMs: load.p50Ms,
-      p99Ms: load.p99Ms,
-      runs: load.runs,
-      throughput: { value: load.requestsPerSec, unit: 'req/s' },
-      details: { connections: http.connections, secondsPerRun: http.seconds, requests: load.requests, errors: load.errors, non2xx: load.non2xx },
-      note: load.errors + load.non2xx > 0 ? `${load.errors} connection errors and ${load.non2xx} non-2xx answers` : undefined
-    })
+    const loads = await compareUnderLoad(http, { health: { url: `${server.url}/health` } }, context.progress('pool: GET /health', http.rounds))
+    return loadCase(`GET /health over HTTP, ${http.connections} connections`, loads.health, http)
   } finally {
     await server.close()
   }
