@@ -17,7 +17,7 @@ type PoolSettings = Pick<Config, 'DB_POOL_MAX' | 'DB_POOL_MIN' | 'DB_CONNECTION_
 export function createDatabase (
   url: string,
   settings: PoolSettings,
-  onIdleError: (err: Error) => void,
+  onConnectionError: (err: Error) => void,
   observer?: DatabaseObserver
 ): { pool: pg.Pool, db: Database } {
   const pool = new pg.Pool({
@@ -30,9 +30,12 @@ export function createDatabase (
     application_name: 'trainload',
     types: pgTypes
   })
-  // An idle client whose backend dies (restart, pg_terminate_backend) emits 'error' on the
-  // pool; without a listener that would crash the process. The pool drops the client itself.
-  pool.on('error', onIdleError)
+  // A backend that dies (restart, pg_terminate_backend) makes its client emit 'error': on the
+  // pool while the client is idle, on the client itself while it is checked out between
+  // statements. Unheard, either would crash the process. The broken client is discarded and
+  // the request in flight fails with a connection error, which becomes a 503.
+  pool.on('error', onConnectionError)
+  pool.on('connect', client => client.on('error', onConnectionError))
   if (observer) instrumentPool(pool, observer)
   const log = observer && queryLogger(observer)
   return { pool, db: new Kysely<DB>({ dialect: new PostgresDialect({ pool }), log }) }

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
+import { tokenRefreshOutcomes } from '../plugins/app/metrics.ts'
 import { tokenCipherFromConfig, type TokenCipher } from './crypto.ts'
 import { stateKeyFrom } from './oauth.ts'
 import { refreshDueTokens, type RefreshCounts } from './refresh.ts'
@@ -25,10 +26,16 @@ export default fp(async function tokens (app) {
     clientSecret: config.STRAVA_CLIENT_SECRET
   }))
   const deps = { db: app.db, cipher: app.tokenCipher, strava: app.strava }
-  app.decorate('refreshTokens', options => refreshDueTokens(deps, options))
+  app.decorate('refreshTokens', async options => {
+    const counts = await refreshDueTokens(deps, options)
+    for (const outcome of tokenRefreshOutcomes) {
+      app.metrics.tokenRefreshes.inc({ outcome }, counts[outcome])
+    }
+    return counts
+  })
 
   if (config.TOKEN_REFRESH_INTERVAL_S > 0) scheduleRefresh(app, config.TOKEN_REFRESH_INTERVAL_S)
-}, { name: 'tokens', dependencies: ['config', 'database'] })
+}, { name: 'tokens', dependencies: ['config', 'database', 'metrics'] })
 
 /**
  * Refreshes due tokens every `intervalS` seconds. A tick is skipped while the previous run is

@@ -65,6 +65,9 @@ for (const errorStyle of ['strava', 'oauth'] as const) {
     const events = await app.db.selectFrom('token_events').select(['athlete_id', 'event']).where('event', '!=', 'saved').execute()
     t.same(events.filter(e => e.event === 'invalidated'), [{ athlete_id: revoked.athleteId, event: 'invalidated' }])
     t.equal(events.filter(e => e.event === 'refreshed').length, 4)
+    const counter = await app.metrics.tokenRefreshes.get()
+    t.same(Object.fromEntries(counter.values.map(v => [v.labels.outcome, v.value])),
+      { refreshed: 4, failed: 0, invalidated: 1, skipped: 0 }, 'the refresh outcome counters match the reply')
     t.notMatch(logs.join('') + res.body + JSON.stringify(rows), /fake-(access|refresh)-/, 'no token in logs, reply or errors')
   })
 }

@@ -3,7 +3,8 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client'
 import type { DatabaseObserver } from '../../db/instrumentation.ts'
 
 /** Outcomes of one token refresh, as the tokens feature counts them. */
-export type TokenRefreshOutcome = 'refreshed' | 'failed' | 'invalidated' | 'skipped'
+export const tokenRefreshOutcomes = ['refreshed', 'failed', 'invalidated', 'skipped'] as const
+export type TokenRefreshOutcome = typeof tokenRefreshOutcomes[number]
 
 export interface Metrics {
   /** This app's own registry: several apps in one process must not share series. */
@@ -94,7 +95,7 @@ export default fp(async function metrics (app) {
     labelNames: ['outcome'],
     registers: [registry]
   })
-  for (const outcome of ['refreshed', 'failed', 'invalidated', 'skipped'] satisfies TokenRefreshOutcome[]) {
+  for (const outcome of tokenRefreshOutcomes) {
     tokenRefreshes.inc({ outcome }, 0)
   }
   // The pool is opened by the database plugin, after this one; gauges read it at scrape time.
