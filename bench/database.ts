@@ -1,13 +1,11 @@
 import { randomBytes } from 'node:crypto'
-import { existsSync, rmSync } from 'node:fs'
+import { rmSync } from 'node:fs'
 import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { setTimeout as sleep } from 'node:timers/promises'
-import { Kysely, PostgresDialect } from 'kysely'
 import pg from 'pg'
 import { removeDataDir, startEmbeddedPostgres } from '../src/db/embedded.ts'
-import { migrateToLatest } from '../src/db/migrations.ts'
+import { migrateDatabaseAt } from '../src/db/migrations.ts'
 
 export interface BenchServer {
   /** Connection string of a database used only to create and drop the suites' databases. */
@@ -38,20 +36,11 @@ export async function openBenchServer (benchDatabaseUrl = process.env.BENCH_DATA
     kind: 'embedded PostgreSQL',
     version: await serverVersion(server.url),
     stop: async () => {
-      await Promise.race([server.stop(), serverGone(dataDir)])
+      await server.stop()
       await removeDataDir(dir)
       process.removeListener('exit', removeOnExit)
     }
   }
-}
-
-/**
- * Resolves once PostgreSQL has removed its pid file. A Ctrl-C in a terminal reaches the
- * server too and it shuts down by itself; stopping it then would wait for an exit event that
- * has already passed.
- */
-async function serverGone (dataDir: string): Promise<void> {
-  while (existsSync(join(dataDir, 'postmaster.pid'))) await sleep(100)
 }
 
 async function withClient<T> (url: string, run: (client: pg.Client) => Promise<T>): Promise<T> {
@@ -84,15 +73,10 @@ export async function createSuiteDatabase (serverUrl: string, suite: string): Pr
   const drop = () => withClient(serverUrl, async client => {
     await client.query(`drop database if exists ${identifier} with (force)`)
   })
-  const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url.href, max: 1 }) }) })
-  try {
-    await migrateToLatest(db)
-  } catch (err) {
-    await db.destroy()
+  await migrateDatabaseAt(url.href).catch(async err => {
     await drop()
     throw err
-  }
-  await db.destroy()
+  })
   return { name, url: url.href, drop }
 }
 

@@ -2,9 +2,7 @@ import { spawnSync } from 'node:child_process'
 import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Kysely, PostgresDialect } from 'kysely'
-import pg from 'pg'
-import { migrateToLatest } from '../src/db/migrations.ts'
+import { migrateDatabaseAt } from '../src/db/migrations.ts'
 import { removeDataDir, startEmbeddedPostgres } from '../src/db/embedded.ts'
 
 // Regenerates (or with --verify, checks) src/db/types.ts from a freshly migrated database:
@@ -24,12 +22,7 @@ async function withMigratedDatabase (run: (url: string) => number): Promise<numb
 }
 
 async function migrated (url: string): Promise<string> {
-  const db = new Kysely<any>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 1 }) }) })
-  try {
-    await migrateToLatest(db)
-  } finally {
-    await db.destroy()
-  }
+  await migrateDatabaseAt(url)
   return url
 }
 

@@ -1,26 +1,15 @@
 import closeWithGrace from 'close-with-grace'
-import { Kysely, PostgresDialect } from 'kysely'
-import pg from 'pg'
 import { buildApp } from './app.ts'
 import { ConfigError, loadConfig } from './config.ts'
 import { openDatabaseServer } from './db/database-server.ts'
-import { migrateToLatest } from './db/migrations.ts'
+import { migrateDatabaseAt } from './db/migrations.ts'
 import { withLocalSecrets } from './secrets.ts'
-
-async function migrate (url: string): Promise<string[]> {
-  const db = new Kysely<any>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 1 }) }) })
-  try {
-    return await migrateToLatest(db)
-  } finally {
-    await db.destroy()
-  }
-}
 
 async function start (): Promise<void> {
   const log = (message: string) => console.log(message)
   const config = await withLocalSecrets(loadConfig(), log)
   const database = await openDatabaseServer(config, log)
-  const applied = await migrate(database.url)
+  const applied = await migrateDatabaseAt(database.url)
   const app = await buildApp({ config, databaseUrl: database.url })
 
   // On Ctrl-C or SIGTERM: stop accepting requests, let in-flight ones finish, drain the pool,

@@ -2,9 +2,8 @@ import { spawn } from 'node:child_process'
 import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Kysely, PostgresDialect } from 'kysely'
 import pg from 'pg'
-import { migrateToLatest } from '../src/db/migrations.ts'
+import { migrateDatabaseAt } from '../src/db/migrations.ts'
 import { removeDataDir, startEmbeddedPostgres } from '../src/db/embedded.ts'
 
 // Runs the tap suite against one PostgreSQL server: TEST_DATABASE_URL's when set, otherwise
@@ -37,12 +36,7 @@ async function prepareTemplate (serverUrl: string, template: string): Promise<vo
   }
   const url = new URL(serverUrl)
   url.pathname = `/${template}`
-  const db = new Kysely<any>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url.href, max: 1 }) }) })
-  try {
-    await migrateToLatest(db)
-  } finally {
-    await db.destroy()
-  }
+  await migrateDatabaseAt(url.href)
 }
 
 const status = await withServer(async (serverUrl, prefix) => {

@@ -1,7 +1,8 @@
 import { promises as fs } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { FileMigrationProvider, Migrator, type Kysely } from 'kysely'
+import { FileMigrationProvider, Kysely, Migrator, PostgresDialect } from 'kysely'
+import pg from 'pg'
 
 export const migrationFolder = fileURLToPath(new URL('../../db/migrations', import.meta.url))
 
@@ -14,6 +15,16 @@ export async function migrateToLatest (db: Kysely<any>): Promise<string[]> {
   const { error, results = [] } = await migrator(db).migrateToLatest()
   if (error) throw error
   return results.filter(r => r.status === 'Success').map(r => r.migrationName)
+}
+
+/** Migrates the database at `url` over a connection of its own, closed afterwards. */
+export async function migrateDatabaseAt (url: string): Promise<string[]> {
+  const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 1 }) }) })
+  try {
+    return await migrateToLatest(db)
+  } finally {
+    await db.destroy()
+  }
 }
 
 export async function migrationStatus (db: Kysely<any>): Promise<{ applied: string[], pending: string[] }> {

@@ -1,21 +1,10 @@
 import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Kysely, PostgresDialect } from 'kysely'
-import pg from 'pg'
 import t from 'tap'
 import { removeDataDir, startEmbeddedPostgres, type EmbeddedServer } from '../../src/db/embedded.ts'
-import { migrateToLatest } from '../../src/db/migrations.ts'
+import { migrateDatabaseAt } from '../../src/db/migrations.ts'
 import { build, TEST_ADMIN_TOKEN } from '../helper.ts'
-
-async function migrate (url: string): Promise<void> {
-  const db = new Kysely<any>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 1 }) }) })
-  try {
-    await migrateToLatest(db)
-  } finally {
-    await db.destroy()
-  }
-}
 
 async function eventually (attempt: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
   for (const started = Date.now(); Date.now() - started < timeoutMs;) {
@@ -34,7 +23,7 @@ t.test('when the database stops, /health turns 503 within a second, and the same
     await removeDataDir(dir)
   })
   const { port, url } = server
-  await migrate(url)
+  await migrateDatabaseAt(url)
   const app = await build(t, { databaseUrl: url })
   const admin = { authorization: `Bearer ${TEST_ADMIN_TOKEN}` }
   t.equal((await app.inject({ url: '/health' })).statusCode, 200)
