@@ -1,6 +1,7 @@
 import { Command } from 'commander'
 import { ConfigError } from '../config.ts'
 import { migrateToLatest } from '../db/migrations.ts'
+import { registerCheck } from './check.ts'
 import { withDatabase } from './context.ts'
 import { printResult } from './output.ts'
 
@@ -15,6 +16,8 @@ program.command('migrate')
     const applied = await withDatabase(({ db }) => migrateToLatest(db))
     printResult({ applied: applied.length, migrations: applied }, options)
   })
+
+registerCheck(program)
 
 program.parseAsync().catch(err => {
   process.stderr.write(`${err instanceof ConfigError ? err.message : `trainload: ${err.message}`}\n`)
