@@ -1,5 +1,5 @@
 import { STATUS_CODES } from 'node:http'
-import Fastify from 'fastify'
+import Fastify, { type RouteOptions } from 'fastify'
 import sensible from '@fastify/sensible'
 import fp from 'fastify-plugin'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
@@ -17,6 +17,9 @@ import operationsRoutes from './operations/routes.ts'
 import tokens from './tokens/plugin.ts'
 import tokenAdminRoutes from './tokens/admin-routes.ts'
 import oauthRoutes from './tokens/oauth-routes.ts'
+import openApi from './plugins/external/swagger.ts'
+import dashboard from './plugins/external/static.ts'
+import adminAthleteRoutes from './athletes/admin-routes.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -30,6 +33,8 @@ export interface AppOptions {
   databaseUrl: string
   /** Where log lines go instead of stdout, e.g. to capture them in tests. */
   logStream?: NodeJS.WritableStream
+  /** Sees every route as it is added, e.g. for a test that the OpenAPI document covers them all. */
+  onRoute?: (route: RouteOptions) => void
 }
 
 /** Seconds a client should wait before retrying when the database cannot serve it. */
@@ -44,7 +49,7 @@ const redactedPaths = [
   '*.apiKey', '*.adminToken', '*.clientSecret', '*.client_secret', '*.code', '*.state'
 ]
 
-export async function buildApp ({ config, databaseUrl, logStream }: AppOptions) {
+export async function buildApp ({ config, databaseUrl, logStream, onRoute }: AppOptions) {
   if (!config.ADMIN_TOKEN || !config.TOKEN_ENCRYPTION_KEY) {
     throw new ConfigError('ADMIN_TOKEN and TOKEN_ENCRYPTION_KEY must be resolved before the app is built (see src/secrets.ts).')
   }
@@ -62,6 +67,7 @@ export async function buildApp ({ config, databaseUrl, logStream }: AppOptions) 
     connectionTimeout: 65_000
   }).withTypeProvider<TypeBoxTypeProvider>()
   app.setValidatorCompiler(validatorCompiler)
+  if (onRoute) app.addHook('onRoute', onRoute)
 
   await app.register(fp(async instance => {
     instance.decorate('config', config)
@@ -75,6 +81,7 @@ export async function buildApp ({ config, databaseUrl, logStream }: AppOptions) 
   await app.register(auth)
   await app.register(loadShedding)
   await app.register(tokens)
+  await app.register(openApi)
 
   app.setErrorHandler((err: Error & { statusCode?: number }, request, reply) => {
     if (isDatabaseUnavailable(err)) {
@@ -95,6 +102,8 @@ export async function buildApp ({ config, databaseUrl, logStream }: AppOptions) 
   await app.register(operationsRoutes)
   await app.register(tokenAdminRoutes)
   await app.register(oauthRoutes)
+  await app.register(adminAthleteRoutes)
+  await app.register(dashboard)
   return app
 }
 

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { Writable } from 'node:stream'
 import pg from 'pg'
 import type { Test } from 'tap'
-import { buildApp, type App } from '../src/app.ts'
+import { buildApp, type App, type AppOptions } from '../src/app.ts'
 import { loadConfig, type Config } from '../src/config.ts'
 
 /** Admin token used by the test apps; the leak scans look for it. */
@@ -59,6 +59,7 @@ export interface BuildOptions {
   onLog?: (line: string) => void
   /** Runs after the app's plugins and routes are registered, before it is ready. */
   beforeReady?: (app: App) => void | Promise<void>
+  onRoute?: AppOptions['onRoute']
 }
 
 /** An app on a fresh database, ready for `app.inject`, closed when the test ends. */
@@ -67,7 +68,7 @@ export async function build (t: Test, options: BuildOptions = {}): Promise<App> 
   const { onLog } = options
   const logStream = onLog && new Writable({ write (chunk, _encoding, done) { onLog(chunk.toString()); done() } })
   const env = onLog ? { LOG_LEVEL: 'debug', ...options.env } : options.env
-  const app = await buildApp({ config: testConfig(env), databaseUrl, logStream })
+  const app = await buildApp({ config: testConfig(env), databaseUrl, logStream, onRoute: options.onRoute })
   t.teardown(() => app.close())
   await options.beforeReady?.(app)
   await app.ready()

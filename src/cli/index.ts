@@ -1,6 +1,7 @@
 import { Command } from 'commander'
 import { ConfigError } from '../config.ts'
 import { migrateToLatest } from '../db/migrations.ts'
+import { registerCheck } from './check.ts'
 import { withDatabase } from './context.ts'
 import { printResult } from './output.ts'
 import { registerTokenCommands } from './tokens.ts'
@@ -18,6 +19,7 @@ program.command('migrate')
   })
 
 registerTokenCommands(program)
+registerCheck(program)
 
 program.parseAsync().catch(err => {
   process.stderr.write(`${err instanceof ConfigError ? err.message : `trainload: ${err.message}`}\n`)

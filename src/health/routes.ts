@@ -28,6 +28,8 @@ const healthRoutes: FastifyPluginAsyncTypebox = async app => {
     schema: {
       tags: ['operations'],
       summary: 'Liveness and database reachability',
+      description: 'Public: no credential. A 503 means the database did not answer within 1 s.',
+      security: [],
       response: { 200: Health, 503: Health }
     }
   }, async (_request, reply) => {

@@ -1,0 +1,48 @@
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import fp from 'fastify-plugin'
+
+/** Routes that take a credential declare `security: bearerSecurity` in their schema. */
+export const bearerSecurity = [{ bearerAuth: [] }]
+
+const tags = [
+  { name: 'athletes', description: 'Athletes, their settings and API keys' },
+  { name: 'activities', description: 'Activities and the loads derived from them' },
+  { name: 'acwr', description: 'Acute:Chronic Workload Ratio series and today\'s status' },
+  { name: 'tokens', description: 'Strava OAuth tokens: saving, refreshing, health' },
+  { name: 'operations', description: 'Health, pool and query figures, batch jobs, metrics' },
+  { name: 'auth', description: 'Strava OAuth sign-in' }
+]
+
+/**
+ * The OpenAPI 3 document, generated from the route schemas, at /docs/json, and Swagger UI at
+ * /docs. It must be registered before the routes: @fastify/swagger collects them as they are
+ * added.
+ */
+export default fp(async function openApi (app) {
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'trainload',
+        description: 'Training load and the Acute:Chronic Workload Ratio for endurance athletes. ' +
+          'Athlete routes take that athlete\'s API key or the admin token; admin routes take the admin token.',
+        version: '0.1.0'
+      },
+      tags,
+      components: {
+        securitySchemes: {
+          bearerAuth: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'An athlete API key (`tl_...`) or the admin token'
+          }
+        }
+      }
+    }
+  })
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    uiConfig: { docExpansion: 'list', deepLinking: true }
+  })
+}, { name: 'openapi' })
