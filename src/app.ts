@@ -9,6 +9,10 @@ import { isDatabaseUnavailable } from './db/errors.ts'
 import database from './plugins/app/database.ts'
 import auth from './plugins/app/auth.ts'
 import healthRoutes from './health/routes.ts'
+import athleteRoutes from './athletes/routes.ts'
+import activityRoutes from './activities/routes.ts'
+import acwrRoutes from './acwr/routes.ts'
+import acwrRollForward from './acwr/roll-forward.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -78,6 +82,10 @@ export async function buildApp ({ config, databaseUrl, logStream }: AppOptions) 
   })
 
   await app.register(healthRoutes)
+  await app.register(athleteRoutes)
+  await app.register(activityRoutes)
+  await app.register(acwrRoutes)
+  await app.register(acwrRollForward)
   return app
 }
 
