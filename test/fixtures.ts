@@ -16,7 +16,9 @@ let nextStravaId = 1000
 
 export async function createAthlete (app: App, fields: Record<string, unknown> = {}): Promise<{ id: number, apiKey: string }> {
   const res = await app.inject({
-    method: 'PUT', url: '/admin/athletes', headers: adminHeaders,
+    method: 'PUT',
+    url: '/admin/athletes',
+    headers: adminHeaders,
     payload: { athletes: [{ stravaAthleteId: nextStravaId++, ...fields }] }
   })
   if (res.statusCode !== 200) throw new Error(`creating an athlete failed: ${res.body}`)
