@@ -15,7 +15,13 @@ t.test('PUT /admin/athletes inserts and updates by Strava athlete id, keeping om
   t.same(second.json().athletes.slice(0, 2), [{ id: bob.id, stravaAthleteId: 12 }, { id: ann.id, stravaAthleteId: 11 }], 'ids in body order')
   const res = await app.inject({ url: `/api/athletes/${ann.id}`, headers: adminHeaders })
   t.same(res.json(), {
-    id: ann.id, stravaAthleteId: 11, name: 'Ann', sex: 'F', restingHr: 50, maxHr: 190, timezone: 'Europe/Paris',
+    id: ann.id,
+    stravaAthleteId: 11,
+    name: 'Ann',
+    sex: 'F',
+    restingHr: 50,
+    maxHr: 190,
+    timezone: 'Europe/Paris',
     settings: { acwrModel: 'rolling', acuteDays: 7, chronicDays: 28, decayRate: 0.05 }
   })
   t.equal(await app.db.selectFrom('athletes').select(eb => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow().then(r => Number(r.n)), 3)
