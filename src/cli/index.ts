@@ -3,6 +3,7 @@ import { ConfigError } from '../config.ts'
 import { migrateToLatest } from '../db/migrations.ts'
 import { withDatabase } from './context.ts'
 import { printResult } from './output.ts'
+import { registerAcwrCommands } from './acwr.ts'
 
 const program = new Command('trainload')
   .description('Operate trainload: migrations, ACWR recomputes, Strava tokens, demo data.')
@@ -15,6 +16,8 @@ program.command('migrate')
     const applied = await withDatabase(({ db }) => migrateToLatest(db))
     printResult({ applied: applied.length, migrations: applied }, options)
   })
+
+registerAcwrCommands(program)
 
 program.parseAsync().catch(err => {
   process.stderr.write(`${err instanceof ConfigError ? err.message : `trainload: ${err.message}`}\n`)
