@@ -1,3 +1,4 @@
+import { sql } from 'kysely'
 import type { Database } from '../db/database.ts'
 import type { LockedAthlete } from '../athletes/queries.ts'
 import { ACWR_MODELS, FULL_HISTORY, ROLL_FORWARD, acwrUpdateStatement, type AcwrUpdateCounts } from './statement.ts'
@@ -7,12 +8,14 @@ import { ACWR_MODELS, FULL_HISTORY, ROLL_FORWARD, acwrUpdateStatement, type Acwr
  * model among them. The caller holds the athletes' row locks (lockAthletes) in `trx`.
  */
 async function updateAcwr (trx: Database, athletes: Pick<LockedAthlete, 'id' | 'acwr_model'>[], from: string): Promise<AcwrUpdateCounts> {
-  const totals: AcwrUpdateCounts = { athletes: 0, days: 0, written: 0 }
+  const totals: AcwrUpdateCounts = { days: 0, written: 0 }
+  // The statement sorts the athletes' whole series twice; with the default work_mem a batch
+  // of athletes spills those sorts to disk. SET LOCAL ends with the transaction.
+  if (athletes.length > 1) await sql`set local work_mem = '64MB'`.execute(trx)
   for (const model of ACWR_MODELS) {
     const ids = athletes.filter(athlete => athlete.acwr_model === model).map(athlete => athlete.id)
     if (ids.length === 0) continue
     const { rows: [counts] } = await acwrUpdateStatement(model, ids, from).execute(trx)
-    totals.athletes += counts!.athletes
     totals.days += counts!.days
     totals.written += counts!.written
   }

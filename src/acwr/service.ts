@@ -1,4 +1,5 @@
 import { httpErrors } from '@fastify/sensible'
+import { sql } from 'kysely'
 import type { Database } from '../db/database.ts'
 import { listAthleteIds, lockAthletes } from '../athletes/queries.ts'
 import { recomputeAcwrFrom, rollAcwrForward } from './engine.ts'
@@ -7,6 +8,13 @@ import { DEFAULT_RANGE_DAYS, MAX_RANGE_DAYS } from './schemas.ts'
 import type { AcwrModel } from './statement.ts'
 
 const DAY_MS = 86_400_000
+
+/**
+ * Rows written by one batch job past which acwr_daily's planner statistics are refreshed at
+ * once: a first full recompute fills an empty table, and until autovacuum catches up, the
+ * planner would keep treating it as empty and scan it whole on every ingest.
+ */
+const ANALYZE_AFTER_ROWS = 50_000
 
 export function addDays (day: string, days: number): string {
   return new Date(Date.parse(`${day}T00:00:00Z`) + days * DAY_MS).toISOString().slice(0, 10)
@@ -39,15 +47,18 @@ export async function recalculateAcwr (db: Database, { athleteIds, from, batchSi
   }
   const batches = Math.ceil(ids.length / batchSize)
   let days = 0
+  let written = 0
   for (let batch = 0; batch < batches; batch++) {
     const chunk = ids.slice(batch * batchSize, (batch + 1) * batchSize)
-    days += await db.transaction().execute(async trx => {
+    const counts = await db.transaction().execute(async trx => {
       const athletes = await lockAthletes(trx, chunk)
-      const counts = from === 'roll-forward' ? await rollAcwrForward(trx, athletes) : await recomputeAcwrFrom(trx, athletes, from)
-      return counts.days
+      return from === 'roll-forward' ? rollAcwrForward(trx, athletes) : recomputeAcwrFrom(trx, athletes, from)
     })
+    days += counts.days
+    written += counts.written
     onBatch?.(batch + 1, batches)
   }
+  if (written >= ANALYZE_AFTER_ROWS) await sql`analyze acwr_daily`.execute(db)
   return { athletes: ids.length, days, durationMs: Math.round(performance.now() - started) }
 }
 

@@ -11,8 +11,6 @@ export const FULL_HISTORY = '-infinity'
 export const ROLL_FORWARD = 'infinity'
 
 export interface AcwrUpdateCounts {
-  /** Athletes whose series was computed. */
-  athletes: number
   /** Athlete-days computed. */
   days: number
   /** Rows of acwr_daily inserted or changed. */
@@ -175,6 +173,40 @@ const STORED_COLUMNS = ['external_load', 'internal_load', 'external_acute', 'ext
 const storedColumns = (table?: string) =>
   sql.join(STORED_COLUMNS.map(name => sql.ref(table ? `${table}.${name}` : name)))
 
+// From the model's acute and chronic loads to stored rows: ratios, divergence, and an upsert
+// of the days whose values changed. Expects a `model_values` CTE before it.
+const STORE_CHANGED_DAYS = sql`
+    -- Only the days from the recompute start are stored; the lookback days were context.
+    ratios as (
+      select athlete_id, day, external_load, internal_load, external_acute, external_chronic,
+        ${ratio('external')} as external_ratio, internal_acute, internal_chronic,
+        ${ratio('internal')} as internal_ratio, days_available >= chronic_days as complete
+      from model_values
+      where day >= recompute_from
+    ),
+    -- divergence = (ER − IR) / mean(ER, IR): null without both ratios, 0 when both are 0.
+    computed as (
+      select ratios.*, case
+          when external_ratio is null or internal_ratio is null then null
+          when external_ratio + internal_ratio = 0 then 0::float8
+          else (external_ratio - internal_ratio) / ((external_ratio + internal_ratio) / 2)
+        end as divergence
+      from ratios
+    ),
+    -- Rewriting identical rows costs as much as writing new ones, so unchanged days are skipped
+    -- before the insert, and the conflict update repeats the test.
+    written as (
+      insert into acwr_daily as stored (athlete_id, day, ${storedColumns()}, computed_at)
+      select computed.athlete_id, computed.day, ${storedColumns('computed')}, now()
+      from computed
+      left join acwr_daily previous on previous.athlete_id = computed.athlete_id and previous.day = computed.day
+      where (${storedColumns('previous')}) is distinct from (${storedColumns('computed')})
+      on conflict (athlete_id, day) do update
+        set (${storedColumns()}, computed_at) = (${storedColumns('excluded')}, excluded.computed_at)
+        where (${storedColumns('stored')}) is distinct from (${storedColumns('excluded')})
+      returning 1
+    )`
+
 /**
  * The whole ACWR update for the athletes of one model among `athleteIds`, in one statement:
  * it builds their dense daily series from `from` through today in each athlete's timezone,
@@ -234,38 +266,8 @@ export function acwrUpdateStatement (model: AcwrModel, athleteIds: number[], fro
       left join daily_load on daily_load.athlete_id = plan.athlete_id and daily_load.day = plan.series_start + offset_days
     ),
     ${values},
-    -- Only the days from the recompute start are stored; the lookback days were context.
-    ratios as (
-      select athlete_id, day, external_load, internal_load, external_acute, external_chronic,
-        ${ratio('external')} as external_ratio, internal_acute, internal_chronic,
-        ${ratio('internal')} as internal_ratio, days_available >= chronic_days as complete
-      from model_values
-      where day >= recompute_from
-    ),
-    -- divergence = (ER − IR) / mean(ER, IR): null without both ratios, 0 when both are 0.
-    computed as (
-      select ratios.*, case
-          when external_ratio is null or internal_ratio is null then null
-          when external_ratio + internal_ratio = 0 then 0::float8
-          else (external_ratio - internal_ratio) / ((external_ratio + internal_ratio) / 2)
-        end as divergence
-      from ratios
-    ),
-    -- Rewriting identical rows costs as much as writing new ones, so unchanged days are skipped
-    -- before the insert, and the conflict update repeats the test.
-    written as (
-      insert into acwr_daily as stored (athlete_id, day, ${storedColumns()}, computed_at)
-      select computed.athlete_id, computed.day, ${storedColumns('computed')}, now()
-      from computed
-      left join acwr_daily previous on previous.athlete_id = computed.athlete_id and previous.day = computed.day
-      where (${storedColumns('previous')}) is distinct from (${storedColumns('computed')})
-      on conflict (athlete_id, day) do update
-        set (${storedColumns()}, computed_at) = (${storedColumns('excluded')}, excluded.computed_at)
-        where (${storedColumns('stored')}) is distinct from (${storedColumns('excluded')})
-      returning 1
-    )
-    select (select count(distinct athlete_id) from computed)::int as athletes,
-      (select count(*) from computed)::int as days,
+    ${STORE_CHANGED_DAYS}
+    select (select count(*) from computed)::int as days,
       (select count(*) from written)::int as written
   `
 }
