@@ -20,6 +20,10 @@ import oauthRoutes from './tokens/oauth-routes.ts'
 import openApi from './plugins/external/swagger.ts'
 import dashboard from './plugins/external/static.ts'
 import adminAthleteRoutes from './athletes/admin-routes.ts'
+import athleteRoutes from './athletes/routes.ts'
+import activityRoutes from './activities/routes.ts'
+import acwrRoutes from './acwr/routes.ts'
+import acwrRollForward from './acwr/roll-forward.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -104,6 +108,10 @@ export async function buildApp ({ config, databaseUrl, logStream, onRoute }: App
   await app.register(oauthRoutes)
   await app.register(adminAthleteRoutes)
   await app.register(dashboard)
+  await app.register(athleteRoutes)
+  await app.register(activityRoutes)
+  await app.register(acwrRoutes)
+  await app.register(acwrRollForward)
   return app
 }
 

@@ -5,6 +5,7 @@ import { registerCheck } from './check.ts'
 import { withDatabase } from './context.ts'
 import { printResult } from './output.ts'
 import { registerTokenCommands } from './tokens.ts'
+import { registerAcwrCommands } from './acwr.ts'
 
 const program = new Command('trainload')
   .description('Operate trainload: migrations, ACWR recomputes, Strava tokens, demo data.')
@@ -20,6 +21,7 @@ program.command('migrate')
 
 registerTokenCommands(program)
 registerCheck(program)
+registerAcwrCommands(program)
 
 program.parseAsync().catch(err => {
   process.stderr.write(`${err instanceof ConfigError ? err.message : `trainload: ${err.message}`}\n`)

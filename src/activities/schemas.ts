@@ -1,0 +1,81 @@
+import { Type, type Static } from 'typebox'
+import { AthleteParams, Day, Id } from '../schemas/common.ts'
+import { Nullable } from '../athletes/schemas.ts'
+
+// Strava's own start_date_local carries a "Z" although it is local wall-clock time, so a
+// trailing Z is accepted and ignored. The `iso-date-time` format rejects days that do not
+// exist, such as 2026-02-30.
+const StartDateLocal = Type.String({
+  format: 'iso-date-time',
+  pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,6})?Z?$',
+  description: 'local date-time; its date is the activity\'s day',
+  examples: ['2026-03-01T07:30:00']
+})
+
+// The bounds mirror the CHECKs on the activities table and leave room for multi-day efforts.
+const Measures = {
+  movingTimeS: Type.Integer({ minimum: 0, maximum: 1_209_600, description: 'moving time in seconds, at most 14 days' }),
+  distanceM: Nullable(Type.Number({ minimum: 0, maximum: 5_000_000 })),
+  elevationGainM: Nullable(Type.Number({ minimum: 0, maximum: 100_000 })),
+  averageHeartrate: Nullable(Type.Number({ minimum: 20, maximum: 250 })),
+  maxHeartrate: Nullable(Type.Number({ minimum: 20, maximum: 250 })),
+  perceivedEffort: Nullable(Type.Integer({ minimum: 1, maximum: 10 })),
+  name: Nullable(Type.String({ maxLength: 500 }))
+}
+
+export const ActivityInput = Type.Object({
+  id: Id('Strava activity id'),
+  sportType: Type.String({ minLength: 1, maxLength: 64, examples: ['Run'] }),
+  startDateLocal: StartDateLocal,
+  movingTimeS: Measures.movingTimeS,
+  distanceM: Type.Optional(Measures.distanceM),
+  elevationGainM: Type.Optional(Measures.elevationGainM),
+  averageHeartrate: Type.Optional(Measures.averageHeartrate),
+  maxHeartrate: Type.Optional(Measures.maxHeartrate),
+  perceivedEffort: Type.Optional(Measures.perceivedEffort),
+  name: Type.Optional(Measures.name)
+}, { additionalProperties: false })
+export type NewActivity = Static<typeof ActivityInput>
+
+export const UpsertActivitiesBody = Type.Object({
+  activities: Type.Array(ActivityInput, { maxItems: 10_000 })
+}, { additionalProperties: false })
+
+export const UpsertActivitiesReply = Type.Object({
+  upserted: Type.Integer({ description: 'activities inserted or changed' }),
+  recomputedFrom: Nullable(Day)
+})
+
+export const Activity = Type.Object({
+  id: Type.Integer(),
+  sportType: Type.String(),
+  startDateLocal: Type.String(),
+  day: Type.String(),
+  movingTimeS: Type.Integer(),
+  distanceM: Measures.distanceM,
+  elevationGainM: Measures.elevationGainM,
+  averageHeartrate: Measures.averageHeartrate,
+  maxHeartrate: Measures.maxHeartrate,
+  perceivedEffort: Measures.perceivedEffort,
+  name: Measures.name,
+  externalLoad: Type.Number(),
+  trimp: Type.Number()
+})
+export type ActivityView = Static<typeof Activity>
+
+export const ActivityListQuery = Type.Object({
+  from: Type.Optional(Day),
+  to: Type.Optional(Day),
+  limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
+  cursor: Type.Optional(Type.String({ maxLength: 200, description: 'nextCursor of the previous page' }))
+}, { additionalProperties: false })
+
+export const ActivityList = Type.Object({
+  activities: Type.Array(Activity),
+  nextCursor: Nullable(Type.String())
+})
+
+export const ActivityParams = Type.Object({
+  ...AthleteParams.properties,
+  activityId: Id('Strava activity id')
+}, { additionalProperties: false })

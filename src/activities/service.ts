@@ -1,0 +1,93 @@
+import { httpErrors } from '@fastify/sensible'
+import type { Database } from '../db/database.ts'
+import { findAthlete, lockAthletes, type LockedAthlete } from '../athletes/queries.ts'
+import { recomputeAcwrFrom } from '../acwr/engine.ts'
+import { externalLoad, trimp } from './loads.ts'
+import type { ActivityView, NewActivity } from './schemas.ts'
+import {
+  deleteActivityRow, listActivityRows, listHeartRateActivities, updateTrimp, upsertActivityRows, type ActivityRow
+} from './queries.ts'
+
+/** Locks one athlete for the rest of the transaction, or fails with a 404. */
+export async function lockAthlete (trx: Database, athleteId: number): Promise<LockedAthlete> {
+  const [athlete] = await lockAthletes(trx, [athleteId])
+  if (!athlete) throw httpErrors.notFound(`athlete ${athleteId} not found`)
+  return athlete
+}
+
+function assertUniqueIds (items: NewActivity[]): void {
+  const seen = new Set<number>()
+  items.forEach((item, index) => {
+    if (seen.has(item.id)) throw httpErrors.badRequest(`activities/${index}/id: activity id ${item.id} appears more than once in the batch`)
+    seen.add(item.id)
+  })
+}
+
+const heartRateProfile = (athlete: LockedAthlete) =>
+  ({ sex: athlete.sex, restingHr: athlete.resting_hr, maxHr: athlete.max_hr })
+
+/**
+ * Upserts a batch of one athlete's activities and brings their ACWR series up to date from
+ * the earliest day the batch touched, in one transaction: all of it commits or none does.
+ */
+export async function upsertActivities (db: Database, athleteId: number, items: NewActivity[]): Promise<{ upserted: number, recomputedFrom: string | null }> {
+  assertUniqueIds(items)
+  return db.transaction().execute(async trx => {
+    const athlete = await lockAthlete(trx, athleteId)
+    const profile = heartRateProfile(athlete)
+    const rows: ActivityRow[] = items.map(item => ({
+      ...item,
+      externalLoad: externalLoad(item),
+      trimp: trimp(item.movingTimeS, item.averageHeartrate, profile)
+    }))
+    const { upserted, earliestDay } = rows.length > 0 ? await upsertActivityRows(trx, athleteId, rows) : { upserted: 0, earliestDay: null }
+    if (earliestDay !== null) await recomputeAcwrFrom(trx, [athlete], earliestDay)
+    return { upserted, recomputedFrom: earliestDay }
+  })
+}
+
+/** Deletes one activity and recomputes ACWR from its day; a 404 when it does not exist. */
+export async function deleteActivity (db: Database, athleteId: number, activityId: number): Promise<void> {
+  await db.transaction().execute(async trx => {
+    const athlete = await lockAthlete(trx, athleteId)
+    const day = await deleteActivityRow(trx, athleteId, activityId)
+    if (day === undefined) throw httpErrors.notFound(`activity ${activityId} not found`)
+    await recomputeAcwrFrom(trx, [athlete], day)
+  })
+}
+
+/**
+ * After an athlete's sex or heart-rate settings change, rewrites the TRIMP of their
+ * activities that have heart rate. The caller holds the athletes' locks and recomputes ACWR.
+ */
+export async function refreshTrimp (trx: Database, athletes: LockedAthlete[]): Promise<void> {
+  const profiles = new Map(athletes.map(athlete => [athlete.id, heartRateProfile(athlete)]))
+  const activities = await listHeartRateActivities(trx, [...profiles.keys()])
+  const changed = activities
+    .map(activity => ({ ...activity, trimp: trimp(activity.moving_time_s, activity.average_heartrate, profiles.get(activity.athlete_id)!) }))
+    .filter((activity, index) => activity.trimp !== activities[index]!.trimp)
+  await updateTrimp(trx, changed)
+}
+
+const encodeCursor = (activity: { startDateLocal: string, id: number }) =>
+  Buffer.from(JSON.stringify([activity.startDateLocal, activity.id])).toString('base64url')
+
+function decodeCursor (cursor: string): { startDateLocal: string, id: number } {
+  try {
+    const [startDateLocal, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[]
+    if (typeof startDateLocal === 'string' && /^\d{4}-\d{2}-\d{2}T[\d:.]+$/.test(startDateLocal) && Number.isSafeInteger(id)) {
+      return { startDateLocal, id: id as number }
+    }
+  } catch {}
+  throw httpErrors.badRequest('cursor: not a cursor this API returned')
+}
+
+/** One page of an athlete's activities, newest first, with the cursor of the next page or null. */
+export async function listActivities (db: Database, athleteId: number, query: { from?: string, to?: string, limit: number, cursor?: string }): Promise<{ activities: ActivityView[], nextCursor: string | null }> {
+  const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor)
+  if (!await findAthlete(db, athleteId)) throw httpErrors.notFound(`athlete ${athleteId} not found`)
+  const rows = await listActivityRows(db, athleteId, { from: query.from, to: query.to, limit: query.limit, after })
+  const activities = rows.slice(0, query.limit)
+  const last = activities.at(-1)
+  return { activities, nextCursor: rows.length > query.limit && last ? encodeCursor(last) : null }
+}

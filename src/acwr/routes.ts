@@ -1,0 +1,48 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { AthleteParams, ErrorResponse } from '../schemas/common.ts'
+import { AcwrLatest, AcwrQuery, AcwrSeries, RecalculateBody, RecalculateReply } from './schemas.ts'
+import { acwrSeries, latestAcwr, recalculateAcwr } from './service.ts'
+
+const acwrRoutes: FastifyPluginAsyncTypebox = async app => {
+  app.post('/admin/batch-recalculate-acwr', {
+    onRequest: app.requireAdmin,
+    // No body at all means "roll every athlete forward"; validation sees it as null.
+    preValidation: async request => { request.body ??= null },
+    schema: {
+      tags: ['acwr'],
+      summary: 'Recompute ACWR for the given athletes (or all) from a day (or their whole history); without a body, roll every athlete forward to today',
+      body: RecalculateBody,
+      response: { 200: RecalculateReply, 400: ErrorResponse, 404: ErrorResponse }
+    }
+  }, async request => {
+    const body = request.body
+    return recalculateAcwr(app.db, {
+      athleteIds: body?.athleteIds,
+      from: body === null ? 'roll-forward' : body.from ?? null,
+      batchSize: app.config.ACWR_BATCH_ATHLETES
+    })
+  })
+
+  app.get('/api/athletes/:athleteId/acwr', {
+    onRequest: app.requireAthlete,
+    schema: {
+      tags: ['acwr'],
+      summary: 'Daily ACWR series, by default the last 90 days',
+      params: AthleteParams,
+      querystring: AcwrQuery,
+      response: { 200: AcwrSeries, 400: ErrorResponse, 404: ErrorResponse }
+    }
+  }, async request => acwrSeries(app.db, request.params.athleteId, request.query))
+
+  app.get('/api/athletes/:athleteId/acwr/latest', {
+    onRequest: app.requireAthlete,
+    schema: {
+      tags: ['acwr'],
+      summary: 'Today\'s ACWR and its zone',
+      params: AthleteParams,
+      response: { 200: AcwrLatest, 404: ErrorResponse }
+    }
+  }, async request => latestAcwr(app.db, request.params.athleteId))
+}
+
+export default acwrRoutes

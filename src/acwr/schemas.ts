@@ -1,0 +1,54 @@
+import { Type } from 'typebox'
+import { Day, Id } from '../schemas/common.ts'
+import { Nullable } from '../athletes/schemas.ts'
+import { ACWR_MODELS } from './statement.ts'
+
+export const MAX_RANGE_DAYS = 3660
+export const DEFAULT_RANGE_DAYS = 90
+
+export const AcwrQuery = Type.Object({
+  from: Type.Optional(Day),
+  to: Type.Optional(Day)
+}, { additionalProperties: false })
+
+const LoadValues = Type.Object({
+  load: Type.Number(),
+  acute: Type.Number(),
+  chronic: Type.Number(),
+  ratio: Nullable(Type.Number({ description: 'acute / chronic; null when chronic is 0' }))
+})
+
+export const AcwrDay = Type.Object({
+  date: Day,
+  complete: Type.Boolean({ description: 'the chronic window is full' }),
+  external: LoadValues,
+  internal: LoadValues,
+  divergence: Nullable(Type.Number())
+})
+
+export const AcwrSeries = Type.Object({
+  athleteId: Type.Integer(),
+  model: Type.Enum(ACWR_MODELS),
+  acuteDays: Type.Integer(),
+  chronicDays: Type.Integer(),
+  decayRate: Type.Number(),
+  days: Type.Array(AcwrDay, { description: 'ascending, one entry per calendar day from the first activity through today' })
+})
+
+export const Zone = Type.Enum(['low', 'optimal', 'high', 'danger'], { description: 'from the external ratio: < 0.8 low, to 1.3 optimal, to 1.5 high, above danger' })
+
+export const AcwrLatest = Type.Object({
+  ...AcwrDay.properties,
+  zone: Nullable(Zone)
+})
+
+export const RecalculateBody = Nullable(Type.Object({
+  athleteIds: Type.Optional(Type.Array(Id('athlete id'), { minItems: 1, maxItems: 100_000 })),
+  from: Type.Optional(Day)
+}, { additionalProperties: false }))
+
+export const RecalculateReply = Type.Object({
+  athletes: Type.Integer(),
+  days: Type.Integer({ description: 'athlete-days computed' }),
+  durationMs: Type.Number()
+})

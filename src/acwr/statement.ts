@@ -1,0 +1,273 @@
+import { sql, type RawBuilder } from 'kysely'
+
+export const ACWR_MODELS = ['rolling', 'rolling-uncoupled', 'ewma', 'decay'] as const
+export type AcwrModel = typeof ACWR_MODELS[number]
+
+/**
+ * The day a recompute starts from. A date is clamped into each athlete's series; the two
+ * infinities stand for "the whole history" and "only the days after the last computed one".
+ */
+export const FULL_HISTORY = '-infinity'
+export const ROLL_FORWARD = 'infinity'
+
+export interface AcwrUpdateCounts {
+  /** Athlete-days computed. */
+  days: number
+  /** Rows of acwr_daily inserted or changed. */
+  written: number
+}
+
+type Load = 'external' | 'internal'
+const LOADS: Load[] = ['external', 'internal']
+
+const column = (load: Load, name: string) => sql.ref(`${load}_${name}`)
+
+/** One select-list fragment per load kind, joined with commas. */
+const perLoad = (fragment: (load: Load) => RawBuilder<unknown>) => sql.join(LOADS.map(fragment))
+
+/** A window mean that is exactly 0 when no day in the window had load. */
+const windowMean = (sum: RawBuilder<unknown>, activeDays: RawBuilder<unknown>, days: RawBuilder<unknown>) =>
+  sql`case when ${activeDays} = 0 then 0::float8 else ${sum} / (${days}) end`
+
+const ATHLETE_DAYS = sql`window athlete_days as (partition by athlete_id order by day rows between unbounded preceding and current row)`
+
+// Running totals per athlete. A window sum is the difference of two totals taken with lag,
+// with the offset from each athlete's own settings, which is linear in the series length
+// where `avg() over` a frame recomputes every frame. Totals of float loads can leave a
+// rounding residue where the true window sum is 0, so the days with load are counted too
+// (integers, exact) and a window without any is exactly 0.
+const RUNNING_TOTALS = sql`
+  running as (
+    select series.*, ${perLoad(load => sql`
+      sum(${column(load, 'load')}) over athlete_days as ${column(load, 'total')},
+      count(*) filter (where ${column(load, 'load')} > 0) over athlete_days as ${column(load, 'active_total')}`)}
+    from series
+    ${ATHLETE_DAYS}
+  ),`
+
+/** The total of a running column over the `from`..`to` days back (0 = today), exclusive of `to`. */
+const between = (load: Load, name: string, from: RawBuilder<unknown> | null, to: RawBuilder<unknown>) => {
+  const zero = name === 'total' ? sql`0::float8` : sql`0::bigint`
+  const head = from ? sql`lag(${column(load, name)}, ${from}, ${zero}) over athlete_days` : column(load, name)
+  return sql`${head} - lag(${column(load, name)}, ${to}, ${zero}) over athlete_days`
+}
+
+const ACUTE_WINDOW = (load: Load) => sql`
+  ${between(load, 'total', null, sql`acute_days`)} as ${column(load, 'acute_sum')},
+  ${between(load, 'active_total', null, sql`acute_days`)} as ${column(load, 'acute_active')}`
+
+const CHRONIC_WINDOW = (load: Load) => sql`
+  ${between(load, 'total', null, sql`chronic_days`)} as ${column(load, 'chronic_sum')},
+  ${between(load, 'active_total', null, sql`chronic_days`)} as ${column(load, 'chronic_active')}`
+
+const acuteMean = (load: Load) =>
+  windowMean(column(load, 'acute_sum'), column(load, 'acute_active'), sql`least(days_available, acute_days)`)
+
+/**
+ * Per model: how many days before the recompute start the series must begin so that every
+ * window ending on or after the start is whole, and the CTEs that end in `model_values`
+ * (one row per athlete-day with acute and chronic loads).
+ */
+const MODELS: Record<AcwrModel, { lookback: RawBuilder<unknown>, values: RawBuilder<unknown> }> = {
+  // Coupled: both means end today, so the acute window is part of the chronic one.
+  rolling: {
+    lookback: sql`chronic_days`,
+    values: sql`${RUNNING_TOTALS}
+      windows as (
+        select running.*, ${perLoad(load => sql`${ACUTE_WINDOW(load)}, ${CHRONIC_WINDOW(load)}`)}
+        from running
+        ${ATHLETE_DAYS}
+      ),
+      model_values as (
+        select windows.*, ${perLoad(load => sql`
+          ${acuteMean(load)} as ${column(load, 'acute')},
+          ${windowMean(column(load, 'chronic_sum'), column(load, 'chronic_active'), sql`least(days_available, chronic_days)`)}
+            as ${column(load, 'chronic')}`)}
+        from windows
+      )`
+  },
+  // Uncoupled: the chronic mean covers the C − A days before the acute window; until the
+  // athlete has more than A days, that window is empty and the chronic load 0.
+  'rolling-uncoupled': {
+    lookback: sql`chronic_days`,
+    values: sql`${RUNNING_TOTALS}
+      windows as (
+        select running.*, ${perLoad(load => sql`${ACUTE_WINDOW(load)},
+          ${between(load, 'total', sql`acute_days`, sql`chronic_days`)} as ${column(load, 'before_sum')},
+          ${between(load, 'active_total', sql`acute_days`, sql`chronic_days`)} as ${column(load, 'before_active')}`)}
+        from running
+        ${ATHLETE_DAYS}
+      ),
+      model_values as (
+        select windows.*, ${perLoad(load => sql`
+          ${acuteMean(load)} as ${column(load, 'acute')},
+          ${windowMean(column(load, 'before_sum'), column(load, 'before_active'), sql`least(days_available, chronic_days) - acute_days`)}
+            as ${column(load, 'chronic')}`)}
+        from windows
+      )`
+  },
+  // EWMA_t = λ·L_t + (1 − λ)·EWMA_{t−1} with λ = 2/(N + 1), seeded with the first day's load.
+  // A recompute that starts later resumes from the stored value of the day before it, so
+  // the series needs no lookback.
+  ewma: {
+    lookback: sql`0`,
+    values: sql`
+      ewma_terms as (
+        select series.*,
+          2::float8 / (acute_days + 1) as acute_lambda,
+          2::float8 / (chronic_days + 1) as chronic_lambda, ${perLoad(load => sql`
+          day_before.${column(load, 'acute')} as ${column(load, 'acute_seed')},
+          day_before.${column(load, 'chronic')} as ${column(load, 'chronic_seed')}`)}
+        from series
+        left join acwr_daily day_before
+          on day_before.athlete_id = series.athlete_id and series.day = series.recompute_from
+          and day_before.day = series.recompute_from - 1
+      ),
+      model_values as (
+        select ewma_terms.*, ${perLoad(load => sql.join(['acute', 'chronic'].map(window => {
+          const lambda = sql.ref(`${window}_lambda`)
+          const term = sql`case
+            when day = first_day then ${column(load, 'load')}
+            when day = recompute_from then ${lambda} * ${column(load, 'load')} + (1 - ${lambda}) * ${column(load, `${window}_seed`)}
+            else ${lambda} * ${column(load, 'load')} end`
+          return sql`linear_recurrence(1 - ${lambda}, ${term}) over athlete_days as ${column(load, window)}`
+        })))}
+        from ewma_terms
+        ${ATHLETE_DAYS}
+      )`
+  },
+  // Decay: chronic_t = Σ_{k<C} w^k·L_{t−k} / Σ_{k<C} w^k with w = e^(−r). The numerator is the
+  // recurrence S_t = w·S_{t−1} + L_t − w^C·L_{t−C}: the day leaving the window is taken out
+  // with lag. The denominator sums the weights of the days available, in closed form.
+  decay: {
+    lookback: sql`chronic_days`,
+    values: sql`${RUNNING_TOTALS}
+      windows as (
+        select running.*, exp(-decay_rate) as decay_factor, ${perLoad(load => sql`${ACUTE_WINDOW(load)},
+          ${between(load, 'active_total', null, sql`chronic_days`)} as ${column(load, 'chronic_active')},
+          ${column(load, 'load')} - exp(-decay_rate * chronic_days) * lag(${column(load, 'load')}, chronic_days, 0::float8) over athlete_days
+            as ${column(load, 'decay_term')}`)}
+        from running
+        ${ATHLETE_DAYS}
+      ),
+      model_values as (
+        select windows.*, ${perLoad(load => sql`
+          ${acuteMean(load)} as ${column(load, 'acute')},
+          case when ${column(load, 'chronic_active')} = 0 then 0::float8
+            else linear_recurrence(decay_factor, ${column(load, 'decay_term')}) over athlete_days
+              / ((1 - exp(-decay_rate * least(days_available, chronic_days))) / (1 - exp(-decay_rate)))
+          end as ${column(load, 'chronic')}`)}
+        from windows
+        ${ATHLETE_DAYS}
+      )`
+  }
+}
+
+const ratio = (load: Load) =>
+  sql`case when ${column(load, 'chronic')} = 0 then null else ${column(load, 'acute')} / ${column(load, 'chronic')} end`
+
+const STORED_COLUMNS = ['external_load', 'internal_load', 'external_acute', 'external_chronic', 'external_ratio',
+  'internal_acute', 'internal_chronic', 'internal_ratio', 'divergence', 'complete']
+
+/** The stored value columns, optionally qualified by a table name. */
+const storedColumns = (table?: string) =>
+  sql.join(STORED_COLUMNS.map(name => sql.ref(table ? `${table}.${name}` : name)))
+
+// From the model's acute and chronic loads to stored rows: ratios, divergence, and an upsert
+// of the days whose values changed. Expects a `model_values` CTE before it.
+const STORE_CHANGED_DAYS = sql`
+    -- Only the days from the recompute start are stored; the lookback days were context.
+    ratios as (
+      select athlete_id, day, external_load, internal_load, external_acute, external_chronic,
+        ${ratio('external')} as external_ratio, internal_acute, internal_chronic,
+        ${ratio('internal')} as internal_ratio, days_available >= chronic_days as complete
+      from model_values
+      where day >= recompute_from
+    ),
+    -- divergence = (ER − IR) / mean(ER, IR): null without both ratios, 0 when both are 0.
+    computed as (
+      select ratios.*, case
+          when external_ratio is null or internal_ratio is null then null
+          when external_ratio + internal_ratio = 0 then 0::float8
+          else (external_ratio - internal_ratio) / ((external_ratio + internal_ratio) / 2)
+        end as divergence
+      from ratios
+    ),
+    -- Rewriting identical rows costs as much as writing new ones, so unchanged days are skipped
+    -- before the insert, and the conflict update repeats the test.
+    written as (
+      insert into acwr_daily as stored (athlete_id, day, ${storedColumns()}, computed_at)
+      select computed.athlete_id, computed.day, ${storedColumns('computed')}, now()
+      from computed
+      left join acwr_daily previous on previous.athlete_id = computed.athlete_id and previous.day = computed.day
+      where (${storedColumns('previous')}) is distinct from (${storedColumns('computed')})
+      on conflict (athlete_id, day) do update
+        set (${storedColumns()}, computed_at) = (${storedColumns('excluded')}, excluded.computed_at)
+        where (${storedColumns('stored')}) is distinct from (${storedColumns('excluded')})
+      returning 1
+    )`
+
+/**
+ * The whole ACWR update for the athletes of one model among `athleteIds`, in one statement:
+ * it builds their dense daily series from `from` through today in each athlete's timezone,
+ * computes the model, and writes the rows whose values changed.
+ */
+export function acwrUpdateStatement (model: AcwrModel, athleteIds: number[], from: string): RawBuilder<AcwrUpdateCounts> {
+  const { lookback, values } = MODELS[model]
+  return sql<AcwrUpdateCounts>`
+    with
+    -- The athletes of this model in the batch, with the bounds of their series: the first
+    -- activity day, today in their own timezone, and the last day already computed.
+    scope as (
+      select athletes.id as athlete_id, acute_days, chronic_days, decay_rate, first.day as first_day,
+        (now() at time zone timezone)::date as today, last.day as last_day
+      from athletes
+      left join lateral (select min(day) as day from activities where athlete_id = athletes.id) first on true
+      left join lateral (select max(day) as day from acwr_daily where athlete_id = athletes.id) last on true
+      where athletes.id = any(${athleteIds}::bigint[]) and acwr_model = ${model}
+    ),
+    -- Rows outside [first activity, today] no longer belong to a series: the first activity
+    -- was deleted, the timezone moved today back, or no activity is left.
+    outdated as (
+      delete from acwr_daily using scope
+      where acwr_daily.athlete_id = scope.athlete_id
+        and (scope.first_day is null or acwr_daily.day < scope.first_day or acwr_daily.day > scope.today)
+    ),
+    -- Where each series is recomputed from: the requested day, but never after the first
+    -- day not yet computed (so a stale series is also brought up to today) and never before
+    -- the first activity. The series itself starts earlier by the model's lookback.
+    plan as (
+      select scope.*, start.recompute_from,
+        greatest(first_day, start.recompute_from - ${lookback}) as series_start
+      from scope
+      cross join lateral (
+        select greatest(first_day, least(${from}::date, coalesce(last_day + 1, first_day))) as recompute_from
+      ) start
+      where first_day is not null and start.recompute_from <= today
+    ),
+    -- Several activities on one day are summed.
+    daily_load as (
+      select activities.athlete_id, activities.day,
+        sum(external_load) as external_load, sum(trimp) as internal_load
+      from activities
+      join plan on plan.athlete_id = activities.athlete_id and activities.day between plan.series_start and plan.today
+      group by activities.athlete_id, activities.day
+    ),
+    -- The dense series: one row per calendar day through today, 0 on rest days.
+    -- days_available counts from the first activity, so partial windows divide by it.
+    series as (
+      select plan.athlete_id, plan.series_start + offset_days as day, plan.first_day, plan.recompute_from,
+        plan.acute_days, plan.chronic_days, plan.decay_rate,
+        plan.series_start + offset_days - plan.first_day + 1 as days_available,
+        coalesce(daily_load.external_load, 0) as external_load,
+        coalesce(daily_load.internal_load, 0) as internal_load
+      from plan
+      cross join generate_series(0, plan.today - plan.series_start) as offset_days
+      left join daily_load on daily_load.athlete_id = plan.athlete_id and daily_load.day = plan.series_start + offset_days
+    ),
+    ${values},
+    ${STORE_CHANGED_DAYS}
+    select (select count(*) from computed)::int as days,
+      (select count(*) from written)::int as written
+  `
+}

@@ -1,0 +1,69 @@
+import { Type, type Static, type TSchema } from 'typebox'
+import { Id } from '../schemas/common.ts'
+import { ACWR_MODELS } from '../acwr/statement.ts'
+
+export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()])
+
+// The bounds mirror the CHECKs on the athletes table, so a bad value is a 400 naming the
+// field rather than a constraint violation.
+const Name = Type.String({ minLength: 1, maxLength: 200 })
+const Sex = Type.Union([Type.Literal('M'), Type.Literal('F')])
+const RestingHr = Type.Integer({ minimum: 20, maximum: 120, description: 'resting heart rate, bpm' })
+const MaxHr = Type.Integer({ minimum: 100, maximum: 250, description: 'maximum heart rate, bpm' })
+const Timezone = Type.String({ minLength: 1, maxLength: 64, description: 'IANA timezone, e.g. Europe/Paris', examples: ['Europe/Paris'] })
+const AcwrModel = Type.Enum(ACWR_MODELS)
+
+export const AthleteInput = Type.Object({
+  stravaAthleteId: Id('Strava athlete id; the upsert key'),
+  name: Type.Optional(Name),
+  sex: Type.Optional(Sex),
+  restingHr: Type.Optional(RestingHr),
+  maxHr: Type.Optional(MaxHr),
+  timezone: Type.Optional(Timezone)
+}, { additionalProperties: false })
+export type AthleteUpsert = Static<typeof AthleteInput>
+
+export const UpsertAthletesBody = Type.Object({
+  athletes: Type.Array(AthleteInput, { minItems: 1, maxItems: 10_000 })
+}, { additionalProperties: false })
+
+export const UpsertAthletesReply = Type.Object({
+  athletes: Type.Array(Type.Object({ id: Type.Integer(), stravaAthleteId: Type.Integer() }))
+})
+
+export const ApiKeyReply = Type.Object({
+  apiKey: Type.String({ description: 'shown once; only its SHA-256 is stored' }),
+  prefix: Type.String()
+})
+
+export const Settings = Type.Object({
+  acwrModel: AcwrModel,
+  acuteDays: Type.Integer({ minimum: 3, maximum: 14 }),
+  chronicDays: Type.Integer({ minimum: 14, maximum: 90, description: 'at least 2 × acuteDays' }),
+  decayRate: Type.Number({ minimum: 0.01, maximum: 0.2 })
+})
+
+export const Athlete = Type.Object({
+  id: Type.Integer(),
+  stravaAthleteId: Nullable(Type.Integer()),
+  name: Nullable(Type.String()),
+  sex: Nullable(Sex),
+  restingHr: Nullable(Type.Integer()),
+  maxHr: Nullable(Type.Integer()),
+  timezone: Type.String(),
+  settings: Settings
+})
+export type AthleteView = Static<typeof Athlete>
+
+/** null clears a heart-rate setting or the sex, so TRIMP falls back to its defaults. */
+export const SettingsPatch = Type.Object({
+  acwrModel: Type.Optional(AcwrModel),
+  acuteDays: Type.Optional(Settings.properties.acuteDays),
+  chronicDays: Type.Optional(Settings.properties.chronicDays),
+  decayRate: Type.Optional(Settings.properties.decayRate),
+  restingHr: Type.Optional(Nullable(RestingHr)),
+  maxHr: Type.Optional(Nullable(MaxHr)),
+  sex: Type.Optional(Nullable(Sex)),
+  timezone: Type.Optional(Timezone)
+}, { additionalProperties: false })
+export type SettingsChange = Static<typeof SettingsPatch>

@@ -1,0 +1,43 @@
+import { InvalidArgumentError, type Command } from 'commander'
+import { recalculateAcwr } from '../acwr/service.ts'
+import { withDatabase } from './context.ts'
+import { printResult, progressBar } from './output.ts'
+
+function athleteId (value: string, previous: number[] = []): number[] {
+  const id = Number(value)
+  if (!Number.isSafeInteger(id) || id < 1) throw new InvalidArgumentError('an athlete id is a positive integer')
+  return [...previous, id]
+}
+
+function day (value: string): string {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || new Date(`${value}T00:00:00Z`).toISOString().slice(0, 10) !== value) {
+    throw new InvalidArgumentError('a day is YYYY-MM-DD')
+  }
+  return value
+}
+
+export function registerAcwrCommands (program: Command): void {
+  const acwr = program.command('acwr').description('ACWR maintenance')
+  acwr.command('recalc')
+    .description('recompute ACWR for some athletes (or all), from a day (or their whole history)')
+    .option('--athlete <id>', 'an athlete to recompute; repeat for several', athleteId)
+    .option('--from <day>', 'recompute from this day (YYYY-MM-DD) instead of the whole history', day)
+    .option('--json', 'print machine-readable output')
+    .action(async (options: { athlete?: number[], from?: string, json?: boolean }) => {
+      const result = await withDatabase(async ({ config, db }) => {
+        let bar: ReturnType<typeof progressBar> | undefined
+        const summary = await recalculateAcwr(db, {
+          athleteIds: options.athlete,
+          from: options.from ?? null,
+          batchSize: config.ACWR_BATCH_ATHLETES,
+          onBatch: (done, total) => {
+            bar ??= progressBar('batches', total, options)
+            bar.update(done)
+          }
+        })
+        bar?.stop()
+        return summary
+      })
+      printResult(result, options)
+    })
+}
