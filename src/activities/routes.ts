@@ -8,7 +8,6 @@ import { deleteActivity, listActivities, upsertActivities } from './service.ts'
 
 const activityRoutes: FastifyPluginAsyncTypebox = async app => {
   app.put('/api/athletes/:athleteId/activities', {
-    onRequest: app.requireAthlete,
     schema: {
       tags: ['activities'],
       summary: 'Upsert a batch of activities and bring ACWR up to date, all or nothing',
@@ -19,7 +18,6 @@ const activityRoutes: FastifyPluginAsyncTypebox = async app => {
   }, async request => upsertActivities(app.db, request.params.athleteId, request.body.activities))
 
   app.get('/api/athletes/:athleteId/activities', {
-    onRequest: app.requireAthlete,
     schema: {
       tags: ['activities'],
       summary: 'List activities, newest first, keyset-paginated',
@@ -30,7 +28,6 @@ const activityRoutes: FastifyPluginAsyncTypebox = async app => {
   }, async request => listActivities(app.db, request.params.athleteId, request.query))
 
   app.delete('/api/athletes/:athleteId/activities/:activityId', {
-    onRequest: app.requireAthlete,
     schema: {
       tags: ['activities'],
       summary: 'Delete an activity and recompute ACWR from its day',

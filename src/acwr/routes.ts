@@ -5,7 +5,6 @@ import { acwrSeries, latestAcwr, recalculateAcwr } from './service.ts'
 
 const acwrRoutes: FastifyPluginAsyncTypebox = async app => {
   app.post('/admin/batch-recalculate-acwr', {
-    onRequest: app.requireAdmin,
     // No body at all means "roll every athlete forward"; validation sees it as null.
     preValidation: async request => { request.body ??= null },
     schema: {
@@ -24,7 +23,6 @@ const acwrRoutes: FastifyPluginAsyncTypebox = async app => {
   })
 
   app.get('/api/athletes/:athleteId/acwr', {
-    onRequest: app.requireAthlete,
     schema: {
       tags: ['acwr'],
       summary: 'Daily ACWR series, by default the last 90 days',
@@ -35,7 +33,6 @@ const acwrRoutes: FastifyPluginAsyncTypebox = async app => {
   }, async request => acwrSeries(app.db, request.params.athleteId, request.query))
 
   app.get('/api/athletes/:athleteId/acwr/latest', {
-    onRequest: app.requireAthlete,
     schema: {
       tags: ['acwr'],
       summary: 'Today\'s ACWR and its zone',

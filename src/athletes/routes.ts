@@ -6,7 +6,6 @@ import { getAthlete, updateSettings, upsertAthletes } from './service.ts'
 
 const athleteRoutes: FastifyPluginAsyncTypebox = async app => {
   app.put('/admin/athletes', {
-    onRequest: app.requireAdmin,
     schema: {
       tags: ['athletes'],
       summary: 'Upsert athletes keyed by Strava athlete id',
@@ -16,7 +15,6 @@ const athleteRoutes: FastifyPluginAsyncTypebox = async app => {
   }, async request => ({ athletes: await upsertAthletes(app.db, request.body.athletes) }))
 
   app.post('/admin/athletes/:athleteId/api-keys', {
-    onRequest: app.requireAdmin,
     schema: {
       tags: ['athletes'],
       summary: 'Issue an API key for an athlete; the key is shown once',
@@ -30,7 +28,6 @@ const athleteRoutes: FastifyPluginAsyncTypebox = async app => {
   })
 
   app.get('/api/athletes/:athleteId', {
-    onRequest: app.requireAthlete,
     schema: {
       tags: ['athletes'],
       summary: 'An athlete and their ACWR settings',
@@ -40,7 +37,6 @@ const athleteRoutes: FastifyPluginAsyncTypebox = async app => {
   }, async request => getAthlete(app.db, request.params.athleteId))
 
   app.patch('/api/athletes/:athleteId/settings', {
-    onRequest: app.requireAthlete,
     schema: {
       tags: ['athletes'],
       summary: 'Change settings and recompute the athlete\'s ACWR history in the same transaction',

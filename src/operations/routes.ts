@@ -39,7 +39,6 @@ const DatabaseOptimizationStatus = Type.Object({
 
 const operationsRoutes: FastifyPluginAsyncTypebox = async app => {
   app.get('/admin/database-optimization-status', {
-    onRequest: app.requireAdmin,
     schema: {
       tags: ['operations'],
       summary: 'Pool, query, token, ACWR and schema figures',
@@ -76,7 +75,6 @@ const operationsRoutes: FastifyPluginAsyncTypebox = async app => {
   })
 
   app.get('/metrics', {
-    onRequest: app.requireAdmin,
     schema: {
       tags: ['operations'],
       summary: 'Prometheus metrics: pool, queries, HTTP, token refreshes',

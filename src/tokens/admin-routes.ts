@@ -9,7 +9,6 @@ import { StravaMisconfiguredError } from './refresh.ts'
 import { saveTokens, TokenBatchError } from './store.ts'
 
 const tokenAdminRoutes: FastifyPluginAsyncTypebox = async app => {
-  app.addHook('onRequest', app.requireAdmin)
   // The optional bodies may be left out entirely; their defaults then apply.
   app.addHook('preValidation', async request => { request.body ??= {} })
 

@@ -1,4 +1,5 @@
 import t from 'tap'
+import { accessFor } from '../../src/plugins/app/auth.ts'
 import { issueApiKey, revokeApiKeys } from '../../src/athletes/api-keys.ts'
 import { build, TEST_ADMIN_TOKEN } from '../helper.ts'
 import type { App } from '../../src/app.ts'
@@ -6,8 +7,8 @@ import type { App } from '../../src/app.ts'
 async function appWithProbeRoutes (t: Parameters<typeof build>[0]): Promise<App> {
   return build(t, {
     beforeReady: app => {
-      app.get('/admin/probe', { onRequest: app.requireAdmin }, async request => ({ credential: request.credential }))
-      app.get('/api/athletes/:athleteId/probe', { onRequest: app.requireAthlete }, async request => ({ credential: request.credential }))
+      app.get('/admin/probe', async request => ({ credential: request.credential }))
+      app.get('/api/athletes/:athleteId/probe', async request => ({ credential: request.credential }))
     }
   })
 }
@@ -56,6 +57,15 @@ t.test("athlete routes take that athlete's key or the admin token", async t => {
 
   t.equal(await revokeApiKeys(app.db, a!), 1)
   t.equal(await status(a!, bearer(keyA.apiKey)), 401, 'revoked key')
+})
+
+t.test('the guard follows the path: admin, athlete, or public', async t => {
+  t.equal(accessFor('/admin/athletes'), 'admin')
+  t.equal(accessFor('/metrics'), 'admin')
+  t.equal(accessFor('/api/athletes/:athleteId/acwr'), 'athlete')
+  t.equal(accessFor('/health'), 'public')
+  t.equal(accessFor('/auth/strava/callback'), 'public')
+  t.equal(accessFor('/administrator'), 'public', 'a prefix match needs the slash')
 })
 
 t.test('only the SHA-256 of an API key is stored', async t => {

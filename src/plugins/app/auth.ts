@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import bearerAuth from '@fastify/bearer-auth'
-import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest, RouteOptions } from 'fastify'
 import fp from 'fastify-plugin'
 import { findApiKeyAthlete } from '../../athletes/api-keys.ts'
 
@@ -20,6 +20,20 @@ declare module 'fastify' {
 
 /** Every credential failure gets this same body, so a caller learns nothing from it. */
 export const UNAUTHORIZED = { statusCode: 401, error: 'Unauthorized', message: 'A valid bearer credential is required.' }
+
+/** The OpenAPI security requirement of every route that takes a credential. */
+export const bearerSecurity = [{ bearerAuth: [] }]
+
+/**
+ * Who may call a route follows from its path, as the HTTP contract states it: admin routes
+ * and metrics take the admin token, an athlete's routes take that athlete's key or the admin
+ * token, everything else is public. Deriving it here means no route can forget its guard.
+ */
+export function accessFor (url: string): 'admin' | 'athlete' | 'public' {
+  if (url.startsWith('/admin/') || url === '/metrics') return 'admin'
+  if (url.startsWith('/api/athletes/:athleteId')) return 'athlete'
+  return 'public'
+}
 
 const digest = (value: string) => createHash('sha256').update(value).digest()
 
@@ -77,5 +91,13 @@ export default fp(async function auth (app) {
       return reply.code(403).send({ statusCode: 403, error: 'Forbidden', message: 'This API key belongs to another athlete.' })
     }
     request.credential = { kind: 'athlete', athleteId }
+  })
+
+  app.addHook('onRoute', (route: RouteOptions) => {
+    const access = accessFor(route.url)
+    if (access === 'public') return
+    const guard = access === 'admin' ? app.requireAdmin : app.requireAthlete
+    route.onRequest = [guard, ...[route.onRequest ?? []].flat()]
+    if (route.schema && !route.schema.hide) route.schema = { ...route.schema, security: bearerSecurity }
   })
 }, { name: 'auth', dependencies: ['config', 'database', 'rate-limiter'] })

@@ -2,9 +2,6 @@ import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import fp from 'fastify-plugin'
 
-/** Routes that take a credential declare `security: bearerSecurity` in their schema. */
-export const bearerSecurity = [{ bearerAuth: [] }]
-
 const tags = [
   { name: 'athletes', description: 'Athletes, their settings and API keys' },
   { name: 'activities', description: 'Activities and the loads derived from them' },
