@@ -39,7 +39,7 @@ export const Zone = Type.Enum(['low', 'optimal', 'high', 'danger'], { descriptio
 
 export const AcwrLatest = Type.Object({
   ...AcwrDay.properties,
-  zone: Nullable(Zone)
+  zone: Zone
 })
 
 export const RecalculateBody = Nullable(Type.Object({

@@ -108,9 +108,13 @@ export async function acwrSeries (db: Database, athleteId: number, query: { from
   }
 }
 
-/** Display zones of the external ratio (DESIGN.md); none when the ratio is undefined. */
-export function zoneOf (ratio: number | null): 'low' | 'optimal' | 'high' | 'danger' | null {
-  if (ratio === null) return null
+/**
+ * Display zones of the external ratio (DESIGN.md). The ratio is undefined when the chronic
+ * load is 0: with no acute load either that is plain rest ('low'); with acute load it is load
+ * arriving out of nothing, the steepest spike there is ('danger').
+ */
+export function zoneOf ({ ratio, acute }: { ratio: number | null, acute: number }): 'low' | 'optimal' | 'high' | 'danger' {
+  if (ratio === null) return acute > 0 ? 'danger' : 'low'
   if (ratio < 0.8) return 'low'
   if (ratio <= 1.3) return 'optimal'
   if (ratio <= 1.5) return 'high'
@@ -123,5 +127,5 @@ export async function latestAcwr (db: Database, athleteId: number) {
   const [row] = await listAcwrRows(db, athleteId, state.today, state.today)
   if (!row) throw httpErrors.notFound(`athlete ${athleteId} has no activities yet`)
   const day = toDay(row)
-  return { ...day, zone: zoneOf(day.external.ratio) }
+  return { ...day, zone: zoneOf(day.external) }
 }
