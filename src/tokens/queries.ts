@@ -1,5 +1,6 @@
-import { sql } from 'kysely'
+import { sql, type UpdateObject } from 'kysely'
 import type { Database } from '../db/database.ts'
+import type { DB } from '../db/types.ts'
 
 /** A token as stored: both values sealed by the TokenCipher, expiry in epoch seconds. */
 export interface SealedToken {
@@ -149,34 +150,33 @@ export async function recordRefresh (db: Database, token: Omit<SealedToken, 'sco
 
 /** A refresh that did not get an answer (Strava down, rate limited, timed out): retry later. */
 export async function recordRefreshFailure (db: Database, athleteId: number, reason: string): Promise<void> {
-  await db.with('failed', db => db.updateTable('strava_tokens')
-    .set(eb => ({
-      failure_count: eb('failure_count', '+', 1),
-      last_error: reason,
-      refresh_claimed_until: null,
-      updated_at: sql`now()`
-    }))
-    .where('athlete_id', '=', athleteId)
-    .returning('athlete_id'))
-    .insertInto('token_events').columns(['athlete_id', 'event', 'detail'])
-    .expression(eb => eb.selectFrom('failed').select(['athlete_id', sql.lit('refresh_failed').as('event'), sql<string>`${reason}::text`.as('detail')]))
-    .execute()
+  await updateTokenWithEvent(db, athleteId, 'refresh_failed', reason, {
+    failure_count: sql<number>`failure_count + 1`
+  })
 }
 
 /** Strava rejected this athlete's refresh token: only re-authorizing brings them back. */
 export async function invalidateToken (db: Database, athleteId: number, reason: string): Promise<void> {
-  await db.with('invalidated', db => db.updateTable('strava_tokens')
-    .set({
-      status: 'invalid',
-      invalid_since: sql`now()`,
-      last_error: reason,
-      refresh_claimed_until: null,
-      updated_at: sql`now()`
-    })
+  await updateTokenWithEvent(db, athleteId, 'invalidated', reason, {
+    status: 'invalid',
+    invalid_since: sql<Date>`now()`
+  })
+}
+
+/** Releases the athlete's lease, records `reason`, and audits it, in one statement. */
+async function updateTokenWithEvent (
+  db: Database,
+  athleteId: number,
+  event: Extract<TokenEvent, 'refresh_failed' | 'invalidated'>,
+  reason: string,
+  changes: UpdateObject<DB, 'strava_tokens'>
+): Promise<void> {
+  await db.with('changed', db => db.updateTable('strava_tokens')
+    .set({ ...changes, last_error: reason, refresh_claimed_until: null, updated_at: sql`now()` })
     .where('athlete_id', '=', athleteId)
     .returning('athlete_id'))
     .insertInto('token_events').columns(['athlete_id', 'event', 'detail'])
-    .expression(eb => eb.selectFrom('invalidated').select(['athlete_id', sql.lit('invalidated').as('event'), sql<string>`${reason}::text`.as('detail')]))
+    .expression(eb => eb.selectFrom('changed').select(['athlete_id', sql.lit(event).as('event'), sql<string>`${reason}::text`.as('detail')]))
     .execute()
 }
 
