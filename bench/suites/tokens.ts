@@ -20,7 +20,7 @@ interface TokenSizes {
 
 const sizes: Record<Mode, TokenSizes> = {
   smoke: { save: { tokens: 200, rowByRow: 50, rounds: 1 }, refresh: { tokens: 64, rounds: 1 } },
-  quick: { save: { tokens: 2000, rowByRow: 250, rounds: 3 }, refresh: { tokens: 640, rounds: 2 } },
+  quick: { save: { tokens: 2000, rowByRow: 250, rounds: 3 }, refresh: { tokens: 512, rounds: 2 } },
   full: { save: { tokens: 10_000, rowByRow: 1000, rounds: 5 }, refresh: { tokens: 10_000, rounds: 2 } }
 }
 
