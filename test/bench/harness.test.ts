@@ -7,6 +7,7 @@ import { alternate, median, notRun, percentile, type Suite } from '../../bench/h
 import { formatTable, writeReport } from '../../bench/report.ts'
 import { runBenchmarks } from '../../bench/runner.ts'
 import { poolSuite } from '../../bench/suites/pool.ts'
+import { tokensSuite } from '../../bench/suites/tokens.ts'
 
 function testServerUrl (): string {
   const url = process.env.TRAINLOAD_TEST_SERVER_URL
@@ -82,4 +83,23 @@ t.test('a smoke run of the pool suite writes every case in the documented JSON s
   t.match(formatTable(report), /absent\s+needs a missing route.*not run/)
 
   t.same(await listBenchDatabases(serverUrl), [], 'every suite database was dropped, the failed one too')
+})
+
+t.test('a smoke run of the tokens suite compares batch save with row-by-row saves and each refresh with its ideal', async t => {
+  const serverUrl = testServerUrl()
+  const report = await runBenchmarks({ suites: [tokensSuite], mode: 'smoke', serverUrl, log: () => {} })
+  const [rowByRow, batch, c8, c32, ownCost, ...rest] = report.results
+  t.same(rest, [], 'five cases')
+  for (const result of report.results) t.equal(result.status, 'measured', `${result.case} ran`)
+
+  t.equal(rowByRow!.throughput!.unit, 'rows/s')
+  t.match(batch, { target: '>= 30x', ratio: { unit: 'x', of: /batch rows\/s/ } })
+  t.ok(batch!.ratio!.value > 1, 'one batch beats a transaction per token even at smoke size')
+
+  for (const [result, concurrency] of [[c8, 8], [c32, 32]] as const) {
+    t.match(result, { target: '<= 1.2x, every token refreshed', details: { concurrency, latencyMs: 50, idealMs: 64 * 50 / concurrency, refreshedPerRun: '64' } })
+    t.ok(result!.ratio!.value >= 1, `concurrency ${concurrency}: no run beats n x latency / concurrency, so the latency was applied`)
+  }
+  t.match(ownCost, { target: null, ratio: null, details: { latencyMs: 0, refreshedPerRun: '64' } })
+  t.same(await listBenchDatabases(serverUrl), [], 'the suite database was dropped')
 })
