@@ -55,6 +55,7 @@ t.test('with no DATABASE_URL the service starts its own PostgreSQL, seeds the de
 
   const keyFile = join(dataDir, 'demo-athlete-key')
   t.match(service.output(), `API key in ${keyFile}`, 'the first start seeds the demo fleet and logs where its key is')
+  t.match(service.output(), /"athletes":25,"activities":\d{4,},"acwrDays":\d{5,}/, 'the whole fleet: 25 athletes over 18 months')
   const [, athleteId, apiKey] = (await readFile(keyFile, 'utf8')).match(/^athleteId=(\d+)\napiKey=(\S+)\n$/)!
   t.notOk(service.output().includes(apiKey!), 'the key itself is never logged')
   const latest = await fetch(`${service.url}/api/athletes/${athleteId}/acwr/latest`, { headers: { authorization: `Bearer ${apiKey}` } })
