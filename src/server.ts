@@ -3,6 +3,7 @@ import { buildApp } from './app.ts'
 import { ConfigError, loadConfig } from './config.ts'
 import { openDatabaseServer } from './db/database-server.ts'
 import { migrateDatabaseAt } from './db/migrations.ts'
+import { seedDemoOnFirstStart } from './demo/first-start.ts'
 import { withLocalSecrets } from './secrets.ts'
 
 async function start (): Promise<void> {
@@ -21,6 +22,8 @@ async function start (): Promise<void> {
     await database.stop()
   })
   if (applied.length > 0) app.log.info({ migrations: applied }, 'applied pending migrations')
+  await app.ready()
+  await seedDemoOnFirstStart(app.db, config, app.log)
   const address = await app.listen({ port: config.PORT, host: config.HOST })
   app.log.info(`trainload listening on ${address}`)
 }

@@ -33,7 +33,7 @@ function exitOf (child: ChildProcess): Promise<number | null> {
   return new Promise(resolve => child.once('exit', code => resolve(code)))
 }
 
-t.test('with no DATABASE_URL the service starts its own PostgreSQL, serves, and stops it on SIGTERM', async t => {
+t.test('with no DATABASE_URL the service starts its own PostgreSQL, seeds the demo fleet, serves, and stops it on SIGTERM', async t => {
   const dataDir = await mkdtemp(join(tmpdir(), 'trainload-server-'))
   t.teardown(() => rm(dataDir, { recursive: true, force: true }))
   // Hold the preferred port so the embedded server has to pick another.
@@ -53,6 +53,14 @@ t.test('with no DATABASE_URL the service starts its own PostgreSQL, serves, and 
   t.equal(health.status, 200)
   t.equal((await health.json()).database.status, 'up')
 
+  const keyFile = join(dataDir, 'demo-athlete-key')
+  t.match(service.output(), `API key in ${keyFile}`, 'the first start seeds the demo fleet and logs where its key is')
+  t.match(service.output(), /"athletes":25,"activities":\d{4,},"acwrDays":\d{5,}/, 'the whole fleet: 25 athletes over 18 months')
+  const [, athleteId, apiKey] = (await readFile(keyFile, 'utf8')).match(/^athleteId=(\d+)\napiKey=(\S+)\n$/)!
+  t.notOk(service.output().includes(apiKey!), 'the key itself is never logged')
+  const latest = await fetch(`${service.url}/api/athletes/${athleteId}/acwr/latest`, { headers: { authorization: `Bearer ${apiKey}` } })
+  t.equal(latest.status, 200, 'the demo athlete has a ratio to show')
+
   const postmasterPid = Number((await readFile(join(dataDir, 'postgres', 'postmaster.pid'), 'utf8')).split('\n')[0])
   const exited = exitOf(service.child)
   service.child.kill('SIGTERM')
@@ -69,6 +77,7 @@ t.test('with DATABASE_URL the service uses that server and starts nothing', asyn
   const service = await startService({ DATA_DIR: dataDir, DATABASE_URL: databaseUrl })
   t.notMatch(service.output(), /embedded PostgreSQL/)
   t.notOk(existsSync(join(dataDir, 'postgres')), 'no embedded data folder is created')
+  t.notOk(existsSync(join(dataDir, 'demo-athlete-key')), 'a configured database is not seeded without SEED_DEMO=true')
   const health = await fetch(`${service.url}/health`)
   t.equal(health.status, 200)
 

@@ -6,6 +6,7 @@ import { withDatabase } from './context.ts'
 import { printResult } from './output.ts'
 import { registerTokenCommands } from './tokens.ts'
 import { registerAcwrCommands } from './acwr.ts'
+import { registerSeedCommands } from './seed.ts'
 
 const program = new Command('trainload')
   .description('Operate trainload: migrations, ACWR recomputes, Strava tokens, demo data.')
@@ -22,6 +23,7 @@ program.command('migrate')
 registerTokenCommands(program)
 registerCheck(program)
 registerAcwrCommands(program)
+registerSeedCommands(program)
 
 program.parseAsync().catch(err => {
   process.stderr.write(`${err instanceof ConfigError ? err.message : `trainload: ${err.message}`}\n`)

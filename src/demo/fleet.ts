@@ -4,6 +4,9 @@
  * Activities are in the API's item shape (PUT /api/athletes/:id/activities).
  */
 
+import type { NewActivity } from '../activities/schemas.ts'
+import type { AthleteUpsert } from '../athletes/schemas.ts'
+
 export const DEMO_SEED = 0x7a11_0ad
 export const DEMO_ATHLETE_COUNT = 25
 /** Eighteen months of history, through the given day. */
@@ -12,28 +15,8 @@ export const DEMO_DAYS = 548
 const ACTIVITY_ID_BASE = 90_000_000_000
 const STRAVA_ATHLETE_ID_BASE = 990_000_000
 
-export interface DemoActivity {
-  id: number
-  sportType: string
-  startDateLocal: string
-  movingTimeS: number
-  distanceM?: number
-  elevationGainM?: number
-  averageHeartrate?: number
-  maxHeartrate?: number
-  perceivedEffort?: number
-  name?: string
-}
-
-export interface DemoAthlete {
-  stravaAthleteId: number
-  name: string
-  sex: 'M' | 'F'
-  restingHr: number
-  maxHr: number
-  timezone: string
-  activities: DemoActivity[]
-}
+/** A demo athlete: every field the athletes batch accepts, plus their activities in the API item shape. */
+export type DemoAthlete = Required<AthleteUpsert> & { activities: NewActivity[] }
 
 type Random = () => number
 
@@ -92,7 +75,7 @@ const names = [
   'Wen Li', 'Ximena Ruiz', 'Yusuf Kaya'
 ]
 const womenNames = new Set(['Ada', 'Chiara', 'Elif', 'Greta', 'Ines', 'Kavya', 'Maya', 'Olga', 'Rosa', 'Tess', 'Uma', 'Wen', 'Ximena'])
-const timezones = ['Europe/London', 'Europe/Berlin', 'America/New_York', 'America/Denver', 'Asia/Tokyo', 'Australia/Sydney', 'UTC']
+export const DEMO_TIMEZONES = ['Europe/London', 'Europe/Berlin', 'America/New_York', 'America/Denver', 'Asia/Tokyo', 'Australia/Sydney', 'UTC']
 
 /** Metres per second and climb per kilometre, before the athlete's own speed factor. */
 const sportMotion: Record<string, { speed: number, climbPerKm: number }> = {
@@ -144,11 +127,11 @@ function partOfDay (hour: number): string {
 
 interface AthleteTraits { restingHr: number, maxHr: number, speedFactor: number, volume: number, wearsHeartRate: boolean }
 
-function generateSession (random: Random, traits: AthleteTraits, day: string, session: Session, load: number): Omit<DemoActivity, 'id'> {
+function generateSession (random: Random, traits: AthleteTraits, day: string, session: Session, load: number): Omit<NewActivity, 'id'> {
   const hour = Math.floor(between(random, 6, 20))
   const minutes = baseMinutes[session.effort] * (sportDuration[session.sport] ?? 1) * traits.volume * load * between(random, 0.85, 1.15)
   const movingTimeS = Math.round(minutes * 60)
-  const activity: Omit<DemoActivity, 'id'> = {
+  const activity: Omit<NewActivity, 'id'> = {
     sportType: session.sport,
     startDateLocal: `${day}T${String(hour).padStart(2, '0')}:${pick(random, ['00', '15', '30', '45'])}:00`,
     movingTimeS,
@@ -197,7 +180,7 @@ function generateAthlete (index: number, seed: number, lastDay: string): DemoAth
     wearsHeartRate: index % 6 !== 4
   }
   const plan = weeklyPlan(index, random, Math.ceil(DEMO_DAYS / 7))
-  const activities: DemoActivity[] = []
+  const activities: NewActivity[] = []
   for (let daysAgo = DEMO_DAYS - 1; daysAgo >= 0; daysAgo--) {
     const day = addDays(lastDay, -daysAgo)
     const { load, spike } = plan(Math.floor(daysAgo / 7))
@@ -213,7 +196,7 @@ function generateAthlete (index: number, seed: number, lastDay: string): DemoAth
     sex,
     restingHr: traits.restingHr,
     maxHr: traits.maxHr,
-    timezone: timezones[index % timezones.length]!,
+    timezone: DEMO_TIMEZONES[index % DEMO_TIMEZONES.length]!,
     activities
   }
 }

@@ -42,8 +42,8 @@ t.test('activities are in the API item shape, with ids unique across the fleet',
     !Number.isSafeInteger(a.id) || a.id <= 2 ** 31 ||
     !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$/.test(a.startDateLocal) ||
     !Number.isInteger(a.movingTimeS) || a.movingTimeS <= 0 ||
-    (a.perceivedEffort !== undefined && !(Number.isInteger(a.perceivedEffort) && a.perceivedEffort >= 1 && a.perceivedEffort <= 10)) ||
-    (a.averageHeartrate !== undefined && !(a.maxHeartrate! >= a.averageHeartrate)))
+    (a.perceivedEffort != null && !(Number.isInteger(a.perceivedEffort) && a.perceivedEffort >= 1 && a.perceivedEffort <= 10)) ||
+    (a.averageHeartrate != null && !(a.maxHeartrate! >= a.averageHeartrate)))
   t.same(malformed, [])
   t.ok(all.length > 5000 && all.length < 20000, `${all.length} activities`)
 })
