@@ -10,9 +10,9 @@ const MAX_EVENT_LOOP_DELAY_MS = 1000
 /** Shed before V8 runs out of heap and the process dies mid-request. */
 const MAX_HEAP_USED_BYTES = Math.floor(getHeapStatistics().heap_size_limit * 0.9)
 const HEALTH_CHECK_INTERVAL_MS = 1000
-const HEALTH_CHECK_TIMEOUT_MS = 1000
-/** One slow answer (a busy pool, a blocked event loop) is not an outage. */
-const FAILURES_BEFORE_SHEDDING = 2
+const HEALTH_CHECK_TIMEOUT_MS = 2000
+/** A few slow answers in a row (a busy pool, a loaded machine) are not an outage. */
+const FAILURES_BEFORE_SHEDDING = 3
 
 const overloaded = {
   statusCode: 503,
