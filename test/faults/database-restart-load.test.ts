@@ -8,7 +8,7 @@ import { recalculateAcwr } from '../../src/acwr/service.ts'
 import { removeDataDir, startEmbeddedPostgres, type EmbeddedServer } from '../../src/db/embedded.ts'
 import { migrateDatabaseAt } from '../../src/db/migrations.ts'
 import { build } from '../helper.ts'
-import { createAthlete, daysAgo, ingest, run } from '../fixtures.ts'
+import { daysAgo, ingest, run } from '../fixtures.ts'
 import { acwrDigest } from './support.ts'
 
 const ATHLETES = 4
@@ -64,8 +64,9 @@ t.test('a database restart in the middle of concurrent ingests loses no answered
   const { port, url } = server
   await migrateDatabaseAt(url)
   const app = await build(t, { databaseUrl: url, env: { DB_CONNECTION_TIMEOUT_MS: '1000' } })
-  const athleteIds: number[] = []
-  for (let i = 0; i < ATHLETES; i++) athleteIds.push((await createAthlete(app)).id)
+  const athletes = await app.db.insertInto('athletes')
+    .values(Array.from({ length: ATHLETES }, (_, i) => ({ name: `Restart athlete ${i + 1}` }))).returning('id').execute()
+  const athleteIds = athletes.map(athlete => athlete.id)
 
   const load = startIngestLoad(app, athleteIds)
   try {
