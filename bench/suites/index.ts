@@ -1,9 +1,11 @@
 import type { Suite } from '../harness.ts'
+import { activitiesSuite } from './activities.ts'
 import { apiSuite } from './api.ts'
 import { poolSuite } from './pool.ts'
 
 /** Every suite, in the order `npm run bench` runs them. */
 export const suites: readonly Suite[] = [
   poolSuite,
+  activitiesSuite,
   apiSuite
 ]
