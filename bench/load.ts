@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import autocannon from 'autocannon'
 import { buildApp, type App } from '../src/app.ts'
 import { alternate, measured, median, type CaseOutcome, type MeasuredCase, type Progress, type SuiteContext } from './harness.ts'
@@ -106,12 +107,21 @@ export interface ListeningApp {
   close: () => Promise<void>
 }
 
+/**
+ * autocannon walks away from the requests in flight when its time is up, but the server
+ * still answers them; closing the pool under them would fail them on the way out.
+ */
+async function untilPoolIdle (app: App, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while ((app.pool.waitingCount > 0 || app.pool.idleCount < app.pool.totalCount) && Date.now() < deadline) await sleep(20)
+}
+
 /** The real trainload app on the suite's database, listening on a free loopback port. */
 export async function listenApp (context: SuiteContext): Promise<ListeningApp> {
   const app = await buildApp({ config: context.config, databaseUrl: context.databaseUrl, logStream: process.stderr })
   try {
     const url = await app.listen({ host: '127.0.0.1', port: 0 })
-    return { app, url, close: () => app.close() }
+    return { app, url, close: async () => { await untilPoolIdle(app); await app.close() } }
   } catch (err) {
     await app.close()
     throw err

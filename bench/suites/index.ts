@@ -1,4 +1,5 @@
 import type { Suite } from '../harness.ts'
+import { activitiesSuite } from './activities.ts'
 import { apiSuite } from './api.ts'
 import { poolSuite } from './pool.ts'
 import { tokensSuite } from './tokens.ts'
@@ -6,6 +7,7 @@ import { tokensSuite } from './tokens.ts'
 /** Every suite, in the order `npm run bench` runs them. */
 export const suites: readonly Suite[] = [
   poolSuite,
+  activitiesSuite,
   apiSuite,
   tokensSuite
 ]
