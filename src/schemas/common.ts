@@ -8,8 +8,15 @@ export const AthleteParams = Type.Object({
   athleteId: Id('trainload athlete id')
 }, { additionalProperties: false })
 
+/**
+ * The earliest day the API accepts. An ACWR series runs from an athlete's first activity to
+ * today, so a day centuries back would make one request write hundreds of thousands of rows;
+ * and PostgreSQL has no year 0, which the `date` format lets through.
+ */
+export const FIRST_DAY = '1900-01-01'
+
 /** A calendar day, `YYYY-MM-DD`; the `date` format rejects days that do not exist. */
-export const Day = Type.String({ format: 'date', pattern: '^\\d{4}-\\d{2}-\\d{2}$', examples: ['2026-03-01'] })
+export const Day = Type.String({ format: 'date', formatMinimum: FIRST_DAY, pattern: '^\\d{4}-\\d{2}-\\d{2}$', examples: ['2026-03-01'] })
 
 export const ErrorResponse = Type.Object({
   statusCode: Type.Integer(),
