@@ -18,6 +18,10 @@ export const FIRST_DAY = '1900-01-01'
 /** A calendar day, `YYYY-MM-DD`; the `date` format rejects days that do not exist. */
 export const Day = Type.String({ format: 'date', formatMinimum: FIRST_DAY, pattern: '^\\d{4}-\\d{2}-\\d{2}$', examples: ['2026-03-01'] })
 
+/** Free text kept in PostgreSQL, whose text type cannot hold the NUL character. */
+export const Text = (options: { minLength?: number, maxLength: number, description?: string, examples?: string[] }) =>
+  Type.String({ ...options, pattern: '^[^\\u0000]*$' })
+
 export const ErrorResponse = Type.Object({
   statusCode: Type.Integer(),
   error: Type.String(),
