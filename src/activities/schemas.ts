@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox'
-import { AthleteParams, Day, FIRST_DAY, Id, Text } from '../schemas/common.ts'
+import { AthleteParams, Day, DAY_PATTERN, Id, Text } from '../schemas/common.ts'
 import { Nullable } from '../athletes/schemas.ts'
 
 // Strava's own start_date_local carries a "Z" although it is local wall-clock time, so a
@@ -7,8 +7,7 @@ import { Nullable } from '../athletes/schemas.ts'
 // exist, such as 2026-02-30.
 const StartDateLocal = Type.String({
   format: 'iso-date-time',
-  formatMinimum: `${FIRST_DAY}T00:00:00`,
-  pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,6})?Z?$',
+  pattern: `^${DAY_PATTERN}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,6})?Z?$`,
   description: 'local date-time; its date is the activity\'s day',
   examples: ['2026-03-01T07:30:00']
 })

@@ -9,14 +9,15 @@ export const AthleteParams = Type.Object({
 }, { additionalProperties: false })
 
 /**
- * The earliest day the API accepts. An ACWR series runs from an athlete's first activity to
- * today, so a day centuries back would make one request write hundreds of thousands of rows;
- * and PostgreSQL has no year 0, which the `date` format lets through.
+ * A calendar day's date part, from 1900 on. An ACWR series runs from an athlete's first
+ * activity to today, so a day centuries back would make one request write hundreds of
+ * thousands of rows; and PostgreSQL has no year 0, which the `date` format lets through. A
+ * pattern rather than `formatMinimum`, which OpenAPI 3.0 does not know.
  */
-export const FIRST_DAY = '1900-01-01'
+export const DAY_PATTERN = '(19|[2-9]\\d)\\d{2}-\\d{2}-\\d{2}'
 
-/** A calendar day, `YYYY-MM-DD`; the `date` format rejects days that do not exist. */
-export const Day = Type.String({ format: 'date', formatMinimum: FIRST_DAY, pattern: '^\\d{4}-\\d{2}-\\d{2}$', examples: ['2026-03-01'] })
+/** A calendar day, `YYYY-MM-DD` from 1900 on; the `date` format rejects days that do not exist. */
+export const Day = Type.String({ format: 'date', pattern: `^${DAY_PATTERN}$`, examples: ['2026-03-01'] })
 
 /** Free text kept in PostgreSQL, whose text type cannot hold the NUL character. */
 export const Text = (options: { minLength?: number, maxLength: number, description?: string, examples?: string[] }) =>
