@@ -1,0 +1,152 @@
+import type { InjectOptions, LightMyRequestResponse } from 'fastify'
+import t, { type Test } from 'tap'
+import { accessFor } from '../../src/plugins/app/auth.ts'
+import { build, TEST_ADMIN_TOKEN } from '../helper.ts'
+import { hostileCases, type Expectation, type HostileCase, type RouteUnderTest } from './hostile-cases.ts'
+import { LeakScan } from './leak-scan.ts'
+import { routeTable, seed, type BaseRequest, type RouteEntry, type Seeded } from './route-table.ts'
+import { listTables, snapshotTables, type TableSnapshot } from './table-snapshot.ts'
+
+const BODY_LIMIT = 4 * 1024 * 1024
+const MALFORMED_AUTHORIZATION = [
+  'Bearer',
+  TEST_ADMIN_TOKEN,
+  `Basic ${Buffer.from(`admin:${TEST_ADMIN_TOKEN}`).toString('base64')}`,
+  `Bearer ${TEST_ADMIN_TOKEN}, Bearer ${TEST_ADMIN_TOKEN}`,
+  `Bearer ${'x'.repeat(600)}`,
+  `Bearer ${TEST_ADMIN_TOKEN}\u0000`
+]
+
+const scan = new LeakScan()
+const routes: RouteUnderTest[] = []
+const app = await build(t, {
+  env: { BODY_LIMIT_BYTES: String(BODY_LIMIT), CORS_ORIGINS: 'http://localhost:5173', STRAVA_BASE_URL: 'http://127.0.0.1:9' },
+  onLog: scan.onLog,
+  onRoute: route => {
+    for (const method of [route.method].flat()) routes.push({ method, url: route.url, schema: route.schema ?? {} })
+  }
+})
+const seeded = await seed(app, scan)
+const tables = await listTables(app.db)
+let baseline = await snapshotTables(app.db, tables)
+let nextAddress = 0
+const tried = { routes: 0, cases: 0, rejected: 0, retriedWhenShed: 0 }
+
+const entryFor = ({ method, url }: RouteUnderTest): RouteEntry | undefined =>
+  routeTable[`${method} ${url}`] ?? (method === 'HEAD' ? routeTable[`GET ${url}`] : undefined)
+
+function urlOf (route: RouteUnderTest, request: BaseRequest): string {
+  const params = request.params ?? {}
+  const wildcard = String(params['*'] ?? '').replaceAll('\u0000', '%00')
+  const path = route.url === '*'
+    ? `/${wildcard}`
+    : route.url.replace(/:(\w+)/g, (_, name: string) => encodeURIComponent(String(params[name]))).replace('*', wildcard)
+  const query = new URLSearchParams(request.query ?? {}).toString()
+  return query ? `${path}?${query}` : path
+}
+
+function injectOptions (route: RouteUnderTest, request: HostileCase['request']): InjectOptions {
+  const headers: Record<string, string> = { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, ...request.headers }
+  let payload: string | Buffer | undefined = request.payload
+  if (payload === undefined && request.body !== undefined) payload = JSON.stringify(request.body)
+  if (payload !== undefined) headers['content-type'] = request.contentType ?? 'application/json'
+  return { method: route.method as InjectOptions['method'], url: urlOf(route, request), headers, payload, remoteAddress: `10.9.${Math.floor(nextAddress / 250)}.${(nextAddress++ % 250) + 1}` }
+}
+
+const shed = (res: LightMyRequestResponse) => res.statusCode === 503 && /overloaded/.test(res.body)
+
+/** Load shedding on a busy shared machine answers 503 "retry shortly"; the suite does retry. */
+async function send (route: RouteUnderTest, request: HostileCase['request']): Promise<LightMyRequestResponse> {
+  let res = await app.inject(injectOptions(route, request))
+  for (let attempt = 0; attempt < 5 && shed(res); attempt++) {
+    tried.retriedWhenShed++
+    await new Promise(resolve => setTimeout(resolve, 1000))
+    res = await app.inject(injectOptions(route, request))
+  }
+  const issuesKey = route.url.endsWith('/api-keys') && res.statusCode === 201
+  scan.record(`${route.method} ${route.url}`, res, { issuesKey })
+  return res
+}
+
+function messageOf (res: LightMyRequestResponse): string {
+  try {
+    return String(res.json().message)
+  } catch {
+    return `(no JSON error body: ${res.body.slice(0, 100)})`
+  }
+}
+
+function problemsWith (route: RouteUnderTest, res: LightMyRequestResponse, expect: Expectation, after: TableSnapshot | undefined): string[] {
+  if (expect === 'tolerated') {
+    return res.statusCode >= 500 || res.statusCode === 401 || res.statusCode === 403 ? [`got ${res.statusCode}: ${res.body.slice(0, 200)}`] : []
+  }
+  const problems: string[] = []
+  const wanted = expect.status === undefined ? res.statusCode >= 400 && res.statusCode < 500 : res.statusCode === expect.status
+  if (!wanted) problems.push(`got ${res.statusCode} instead of ${expect.status ?? 'a 4xx'}: ${res.body.slice(0, 200)}`)
+  const message = route.method === 'HEAD' ? undefined : messageOf(res)
+  const named = typeof expect.names === 'string' ? message?.includes(expect.names) : message !== undefined && expect.names.test(message)
+  if (message !== undefined && !named) problems.push(`the message ${JSON.stringify(message.slice(0, 300))} does not name ${expect.names}`)
+  for (const [table, { rows, checksum }] of Object.entries(after ?? {})) {
+    if (baseline[table]?.checksum !== checksum) problems.push(`table ${table} changed (${baseline[table]?.rows} -> ${rows} rows)`)
+  }
+  return problems
+}
+
+function casesFor (route: RouteUnderTest, entry: RouteEntry, seeded: Seeded): HostileCase[] {
+  const guarded = accessFor(route.url) !== 'public'
+  const authorization = MALFORMED_AUTHORIZATION.map((value, index) => ({
+    name: `malformed Authorization header ${index + 1}`,
+    request: { headers: { authorization: value } },
+    expect: guarded ? { status: 401, names: 'credential' } : 'tolerated' as const
+  }))
+  return [...hostileCases(route, entry, seeded, BODY_LIMIT), ...authorization]
+}
+
+/** Strings the valid requests themselves carry as secrets (marked Strava tokens). */
+function markSecrets (value: unknown): void {
+  if (typeof value === 'string' && value.startsWith('LEAKMARK-')) scan.addSecret('a Strava token sent in a request', value)
+  if (value && typeof value === 'object') Object.values(value).forEach(markSecrets)
+}
+
+async function tryRoute (t: Test, route: RouteUnderTest, entry: RouteEntry): Promise<void> {
+  const base = entry.valid(seeded)
+  markSecrets(base.body)
+  const valid = await send(route, base)
+  t.equal(valid.statusCode, entry.status, `the valid request gets ${entry.status}: ${valid.body.slice(0, 200)}`)
+  baseline = await snapshotTables(app.db, tables)
+  for (const hostile of casesFor(route, entry, seeded)) {
+    const request = { ...base, ...hostile.request, headers: { ...base.headers, ...hostile.request.headers } }
+    const res = await send(route, request)
+    const after = hostile.expect === 'tolerated' ? undefined : await snapshotTables(app.db, tables)
+    t.same(problemsWith(route, res, hostile.expect, after), [], hostile.name)
+    if (hostile.expect === 'tolerated') baseline = await snapshotTables(app.db, tables)
+    else tried.rejected++
+    tried.cases++
+  }
+  tried.routes++
+}
+
+t.test('every registered route has an entry in the case table, and every entry a route', async t => {
+  t.same(routes.filter(route => !entryFor(route)).map(route => `${route.method} ${route.url}`), [], 'routes without an entry')
+  const registered = new Set(routes.map(route => `${route.method} ${route.url}`))
+  t.same(Object.keys(routeTable).filter(key => !registered.has(key)), [], 'entries without a route')
+})
+
+for (const route of routes) {
+  const entry = entryFor(route)
+  if (!entry) continue
+  t.test(`${route.method} ${route.url} turns hostile input into a 4xx naming the problem and changes nothing`, t => tryRoute(t, route, entry))
+}
+
+t.test('the service still answers after every hostile request', async t => {
+  const health = await app.inject({ url: '/health' })
+  t.equal(health.statusCode, 200)
+  t.ok(tried.routes === routes.length && tried.cases > 0, 'every route was tried')
+  t.comment(`${tried.routes} routes, ${tried.cases} hostile requests, ${tried.rejected} of them refused; ${tried.retriedWhenShed} retried after load shedding`)
+})
+
+t.test('no secret appears in any response or log line of this file', async t => {
+  t.ok(scan.secretCount >= 7, 'the admin token, two API keys and marked Strava tokens are watched')
+  t.ok(scan.responses > 100 && scan.logLines > 100, 'responses and logs were captured')
+  t.same(scan.findLeaks(), [])
+})
