@@ -1,10 +1,11 @@
-import type { InjectOptions, LightMyRequestResponse } from 'fastify'
+import type { LightMyRequestResponse } from 'fastify'
 import t, { type Test } from 'tap'
 import { accessFor } from '../../src/plugins/app/auth.ts'
 import { build, TEST_ADMIN_TOKEN } from '../helper.ts'
 import { hostileCases, type Expectation, type HostileCase, type RouteUnderTest } from './hostile-cases.ts'
 import { LeakScan } from './leak-scan.ts'
-import { routeTable, seed, type BaseRequest, type RouteEntry, type Seeded } from './route-table.ts'
+import { entryFor, injectOptions, injectPatiently, routeCollector } from './requests.ts'
+import { routeTable, seed, type RouteEntry, type Seeded } from './route-table.ts'
 import { listTables, snapshotTables, type TableSnapshot } from './table-snapshot.ts'
 
 const BODY_LIMIT = 4 * 1024 * 1024
@@ -22,47 +23,16 @@ const routes: RouteUnderTest[] = []
 const app = await build(t, {
   env: { BODY_LIMIT_BYTES: String(BODY_LIMIT), CORS_ORIGINS: 'http://localhost:5173', STRAVA_BASE_URL: 'http://127.0.0.1:9' },
   onLog: scan.onLog,
-  onRoute: route => {
-    for (const method of [route.method].flat()) routes.push({ method, url: route.url, schema: route.schema ?? {} })
-  }
+  onRoute: routeCollector(routes)
 })
 const seeded = await seed(app, scan)
 const tables = await listTables(app.db)
 let baseline = await snapshotTables(app.db, tables)
-let nextAddress = 0
 const tried = { routes: 0, cases: 0, rejected: 0, retriedWhenShed: 0 }
 
-const entryFor = ({ method, url }: RouteUnderTest): RouteEntry | undefined =>
-  routeTable[`${method} ${url}`] ?? (method === 'HEAD' ? routeTable[`GET ${url}`] : undefined)
-
-function urlOf (route: RouteUnderTest, request: BaseRequest): string {
-  const params = request.params ?? {}
-  const wildcard = String(params['*'] ?? '').replaceAll('\u0000', '%00')
-  const path = route.url === '*'
-    ? `/${wildcard}`
-    : route.url.replace(/:(\w+)/g, (_, name: string) => encodeURIComponent(String(params[name]))).replace('*', wildcard)
-  const query = new URLSearchParams(request.query ?? {}).toString()
-  return query ? `${path}?${query}` : path
-}
-
-function injectOptions (route: RouteUnderTest, request: HostileCase['request']): InjectOptions {
-  const headers: Record<string, string> = { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, ...request.headers }
-  let payload: string | Buffer | undefined = request.payload
-  if (payload === undefined && request.body !== undefined) payload = JSON.stringify(request.body)
-  if (payload !== undefined) headers['content-type'] = request.contentType ?? 'application/json'
-  return { method: route.method as InjectOptions['method'], url: urlOf(route, request), headers, payload, remoteAddress: `10.9.${Math.floor(nextAddress / 250)}.${(nextAddress++ % 250) + 1}` }
-}
-
-const shed = (res: LightMyRequestResponse) => res.statusCode === 503 && /overloaded/.test(res.body)
-
-/** Load shedding on a busy shared machine answers 503 "retry shortly"; the suite does retry. */
 async function send (route: RouteUnderTest, request: HostileCase['request']): Promise<LightMyRequestResponse> {
-  let res = await app.inject(injectOptions(route, request))
-  for (let attempt = 0; attempt < 5 && shed(res); attempt++) {
-    tried.retriedWhenShed++
-    await new Promise(resolve => setTimeout(resolve, 1000))
-    res = await app.inject(injectOptions(route, request))
-  }
+  const { res, retries } = await injectPatiently(app, () => injectOptions(route, request, TEST_ADMIN_TOKEN))
+  tried.retriedWhenShed += retries
   const issuesKey = route.url.endsWith('/api-keys') && res.statusCode === 201
   scan.record(`${route.method} ${route.url}`, res, { issuesKey })
   return res
