@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox'
-import { AthleteParams, Day, Id } from '../schemas/common.ts'
+import { AthleteParams, Day, DAY_PATTERN, Id, Text } from '../schemas/common.ts'
 import { Nullable } from '../athletes/schemas.ts'
 
 // Strava's own start_date_local carries a "Z" although it is local wall-clock time, so a
@@ -7,7 +7,7 @@ import { Nullable } from '../athletes/schemas.ts'
 // exist, such as 2026-02-30.
 const StartDateLocal = Type.String({
   format: 'iso-date-time',
-  pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,6})?Z?$',
+  pattern: `^${DAY_PATTERN}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,6})?Z?$`,
   description: 'local date-time; its date is the activity\'s day',
   examples: ['2026-03-01T07:30:00']
 })
@@ -20,12 +20,12 @@ const Measures = {
   averageHeartrate: Nullable(Type.Number({ minimum: 20, maximum: 250 })),
   maxHeartrate: Nullable(Type.Number({ minimum: 20, maximum: 250 })),
   perceivedEffort: Nullable(Type.Integer({ minimum: 1, maximum: 10 })),
-  name: Nullable(Type.String({ maxLength: 500 }))
+  name: Nullable(Text({ maxLength: 500 }))
 }
 
 export const ActivityInput = Type.Object({
   id: Id('Strava activity id'),
-  sportType: Type.String({ minLength: 1, maxLength: 64, examples: ['Run'] }),
+  sportType: Text({ minLength: 1, maxLength: 64, examples: ['Run'] }),
   startDateLocal: StartDateLocal,
   movingTimeS: Measures.movingTimeS,
   distanceM: Type.Optional(Measures.distanceM),

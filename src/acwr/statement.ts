@@ -245,10 +245,11 @@ export function acwrUpdateStatement (model: AcwrModel, athleteIds: number[], fro
       ) start
       where first_day is not null and start.recompute_from <= today
     ),
-    -- Several activities on one day are summed.
+    -- Several activities on one day are summed, in id order: floating-point addition depends
+    -- on order, and rows come back in storage order, which a delete and re-add changes.
     daily_load as (
       select activities.athlete_id, activities.day,
-        sum(external_load) as external_load, sum(trimp) as internal_load
+        sum(external_load order by activities.id) as external_load, sum(trimp order by activities.id) as internal_load
       from activities
       join plan on plan.athlete_id = activities.athlete_id and activities.day between plan.series_start and plan.today
       group by activities.athlete_id, activities.day

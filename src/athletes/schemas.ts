@@ -1,16 +1,16 @@
 import { Type, type Static, type TSchema } from 'typebox'
-import { Id } from '../schemas/common.ts'
+import { Id, Text } from '../schemas/common.ts'
 import { ACWR_MODELS } from '../acwr/statement.ts'
 
 export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()])
 
 // The bounds mirror the CHECKs on the athletes table, so a bad value is a 400 naming the
 // field rather than a constraint violation.
-const Name = Type.String({ minLength: 1, maxLength: 200 })
+const Name = Text({ minLength: 1, maxLength: 200 })
 const Sex = Type.Union([Type.Literal('M'), Type.Literal('F')])
 const RestingHr = Type.Integer({ minimum: 20, maximum: 120, description: 'resting heart rate, bpm' })
 const MaxHr = Type.Integer({ minimum: 100, maximum: 250, description: 'maximum heart rate, bpm' })
-const Timezone = Type.String({ minLength: 1, maxLength: 64, description: 'IANA timezone, e.g. Europe/Paris', examples: ['Europe/Paris'] })
+const Timezone = Text({ minLength: 1, maxLength: 64, description: 'IANA timezone, e.g. Europe/Paris', examples: ['Europe/Paris'] })
 const AcwrModel = Type.Enum(ACWR_MODELS)
 
 export const AthleteInput = Type.Object({

@@ -8,8 +8,20 @@ export const AthleteParams = Type.Object({
   athleteId: Id('trainload athlete id')
 }, { additionalProperties: false })
 
-/** A calendar day, `YYYY-MM-DD`; the `date` format rejects days that do not exist. */
-export const Day = Type.String({ format: 'date', pattern: '^\\d{4}-\\d{2}-\\d{2}$', examples: ['2026-03-01'] })
+/**
+ * A calendar day's date part, from 1900 on. An ACWR series runs from an athlete's first
+ * activity to today, so a day centuries back would make one request write hundreds of
+ * thousands of rows; and PostgreSQL has no year 0, which the `date` format lets through. A
+ * pattern rather than `formatMinimum`, which OpenAPI 3.0 does not know.
+ */
+export const DAY_PATTERN = '(19|[2-9]\\d)\\d{2}-\\d{2}-\\d{2}'
+
+/** A calendar day, `YYYY-MM-DD` from 1900 on; the `date` format rejects days that do not exist. */
+export const Day = Type.String({ format: 'date', pattern: `^${DAY_PATTERN}$`, examples: ['2026-03-01'] })
+
+/** Free text kept in PostgreSQL, whose text type cannot hold the NUL character. */
+export const Text = (options: { minLength?: number, maxLength: number, description?: string, examples?: string[] }) =>
+  Type.String({ ...options, pattern: '^[^\\u0000]*$' })
 
 export const ErrorResponse = Type.Object({
   statusCode: Type.Integer(),

@@ -1,5 +1,5 @@
 import { Type } from 'typebox'
-import { Id } from './common.ts'
+import { Id, Text } from './common.ts'
 
 /** Strava tokens are short printable strings; the bound keeps a pasted document out. */
 const TokenValue = (description: string) => Type.String({ minLength: 1, maxLength: 2048, pattern: '^[\\x21-\\x7e]+$', description })
@@ -10,7 +10,7 @@ export const SaveTokensBody = Type.Object({
     accessToken: TokenValue('Strava access token'),
     refreshToken: TokenValue('Strava refresh token'),
     expiresAt: Type.Integer({ minimum: 0, maximum: 253402300799, description: 'access token expiry, epoch seconds' }),
-    scope: Type.Optional(Type.Union([Type.String({ maxLength: 200 }), Type.Null()]))
+    scope: Type.Optional(Type.Union([Text({ maxLength: 200 }), Type.Null()]))
   }, { additionalProperties: false }), { minItems: 1, maxItems: 10_000 })
 }, { additionalProperties: false })
 
@@ -66,7 +66,7 @@ export const CleanupReply = Type.Object({ deleted: Type.Integer() })
 export const CallbackQuery = Type.Object({
   code: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })),
   state: Type.String({ minLength: 1, maxLength: 512 }),
-  scope: Type.Optional(Type.String({ maxLength: 200 })),
+  scope: Type.Optional(Text({ maxLength: 200 })),
   error: Type.Optional(Type.String({ maxLength: 200 }))
 })
 
