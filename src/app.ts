@@ -83,7 +83,7 @@ export async function buildApp ({ config, databaseUrl, logStream, onRoute }: App
   await app.register(database)
   await app.register(rateLimiter)
   await app.register(auth)
-  await app.register(loadShedding)
+  if (config.LOAD_SHEDDING) await app.register(loadShedding)
   await app.register(tokens)
   await app.register(openApi)
 

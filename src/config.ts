@@ -32,6 +32,7 @@ export const ConfigSchema = Type.Object({
   DB_STATEMENT_TIMEOUT_MS: PositiveInteger(30000, 'server-side statement_timeout'),
 
   ADMIN_TOKEN: Type.Optional(Type.String({ minLength: 32, description: 'bearer token for /admin/* and /metrics' })),
+  LOAD_SHEDDING: Type.Boolean({ default: true, description: 'answer 503 when the event loop lags, the heap nears its limit or the database fails its health checks' }),
   CORS_ORIGINS: Type.String({ default: '', description: 'comma-separated origins allowed by CORS' }),
 
   TOKEN_ENCRYPTION_KEY: Type.Optional(Type.String({

@@ -48,6 +48,8 @@ export function testConfig (overrides: Record<string, string> = {}): Config {
     ADMIN_TOKEN: TEST_ADMIN_TOKEN,
     TOKEN_ENCRYPTION_KEY: TEST_TOKEN_KEY,
     DB_POOL_MIN: '0',
+    // Test files share two busy cores; only the tests of load shedding itself turn it on.
+    LOAD_SHEDDING: 'false',
     ...overrides
   })
 }

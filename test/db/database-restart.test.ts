@@ -24,7 +24,7 @@ t.test('when the database stops, /health turns 503 within a second, and the same
   })
   const { port, url } = server
   await migrateDatabaseAt(url)
-  const app = await build(t, { databaseUrl: url })
+  const app = await build(t, { databaseUrl: url, env: { LOAD_SHEDDING: 'true' } })
   const admin = { authorization: `Bearer ${TEST_ADMIN_TOKEN}` }
   t.equal((await app.inject({ url: '/health' })).statusCode, 200)
 

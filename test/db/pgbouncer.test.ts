@@ -1,8 +1,7 @@
-import { setTimeout as sleep } from 'node:timers/promises'
 import pg from 'pg'
 import { sql } from 'kysely'
 import t, { type Test } from 'tap'
-import type { InjectOptions, LightMyRequestResponse, RouteOptions } from 'fastify'
+import type { RouteOptions } from 'fastify'
 import type { App } from '../../src/app.ts'
 import { build, createTestDatabase } from '../helper.ts'
 import { adminHeaders, bearer, daysAgo, run } from '../fixtures.ts'
@@ -17,23 +16,6 @@ const PUBLIC_URL = 'https://trainload.example.org'
 
 /** Routes that reach the database or Strava; the static dashboard and /docs need neither. */
 const apiRoute = (route: string) => /^[A-Z]+ \/(api|admin|auth|health|metrics)/.test(route)
-
-const SHED_MESSAGE = /overloaded or its database is unreachable/
-const SHED_RETRIES = 20
-
-/**
- * `app.inject`, waiting out load shedding: on a busy shared machine under-pressure may turn a
- * request away with a 503 before any route code runs. Such a request did nothing, so it is
- * sent again after a pause; every other answer, including the 503 for an unavailable
- * database, is returned as it came.
- */
-async function send (app: App, options: InjectOptions): Promise<LightMyRequestResponse> {
-  for (let attempt = 1; ; attempt++) {
-    const res = await app.inject(options)
-    if (res.statusCode !== 503 || !SHED_MESSAGE.test(res.body) || attempt === SHED_RETRIES) return res
-    await sleep(250)
-  }
-}
 
 interface Instances { a: App, b: App, fake: FakeStrava, databaseUrl: string, routes: Set<string>, served: Set<string> }
 
@@ -69,42 +51,42 @@ async function startInstances (t: Test, binary: string): Promise<Instances> {
 }
 
 async function smokeAthletes ({ a, b }: Instances) {
-  const created = await send(a, { method: 'PUT', url: '/admin/athletes', headers: adminHeaders, payload: { athletes: [{ stravaAthleteId: 880_001, name: 'Smoke' }] } })
+  const created = await a.inject({ method: 'PUT', url: '/admin/athletes', headers: adminHeaders, payload: { athletes: [{ stravaAthleteId: 880_001, name: 'Smoke' }] } })
   const athleteId = created.json().athletes[0].id as number
-  const listed = await send(b, { url: '/admin/athletes', headers: adminHeaders })
-  const key = await send(b, { method: 'POST', url: `/admin/athletes/${athleteId}/api-keys`, headers: adminHeaders })
+  const listed = await b.inject({ url: '/admin/athletes', headers: adminHeaders })
+  const key = await b.inject({ method: 'POST', url: `/admin/athletes/${athleteId}/api-keys`, headers: adminHeaders })
   const apiKey = key.json().apiKey as string
-  const read = await send(a, { url: `/api/athletes/${athleteId}`, headers: bearer(apiKey) })
-  const settings = await send(a, { method: 'PATCH', url: `/api/athletes/${athleteId}/settings`, headers: bearer(apiKey), payload: { acwrModel: 'ewma' } })
+  const read = await a.inject({ url: `/api/athletes/${athleteId}`, headers: bearer(apiKey) })
+  const settings = await a.inject({ method: 'PATCH', url: `/api/athletes/${athleteId}/settings`, headers: bearer(apiKey), payload: { acwrModel: 'ewma' } })
   return { athleteId, apiKey, statuses: [created, listed, key, read, settings].map(r => r.statusCode) }
 }
 
 async function smokeActivities ({ a, b }: Instances, athleteId: number, apiKey: string) {
-  const put = await send(b, { method: 'PUT', url: `/api/athletes/${athleteId}/activities`, headers: bearer(apiKey), payload: { activities: [run(1, daysAgo(3), 8), run(2, daysAgo(1), 12)] } })
-  const list = await send(a, { url: `/api/athletes/${athleteId}/activities`, headers: bearer(apiKey) })
-  const removed = await send(b, { method: 'DELETE', url: `/api/athletes/${athleteId}/activities/2`, headers: bearer(apiKey) })
-  const series = await send(a, { url: `/api/athletes/${athleteId}/acwr`, headers: bearer(apiKey) })
-  const latest = await send(b, { url: `/api/athletes/${athleteId}/acwr/latest`, headers: bearer(apiKey) })
-  const rollForward = await send(a, { method: 'POST', url: '/admin/batch-recalculate-acwr', headers: adminHeaders })
-  const recompute = await send(b, { method: 'POST', url: '/admin/batch-recalculate-acwr', headers: adminHeaders, payload: { athleteIds: [athleteId] } })
+  const put = await b.inject({ method: 'PUT', url: `/api/athletes/${athleteId}/activities`, headers: bearer(apiKey), payload: { activities: [run(1, daysAgo(3), 8), run(2, daysAgo(1), 12)] } })
+  const list = await a.inject({ url: `/api/athletes/${athleteId}/activities`, headers: bearer(apiKey) })
+  const removed = await b.inject({ method: 'DELETE', url: `/api/athletes/${athleteId}/activities/2`, headers: bearer(apiKey) })
+  const series = await a.inject({ url: `/api/athletes/${athleteId}/acwr`, headers: bearer(apiKey) })
+  const latest = await b.inject({ url: `/api/athletes/${athleteId}/acwr/latest`, headers: bearer(apiKey) })
+  const rollForward = await a.inject({ method: 'POST', url: '/admin/batch-recalculate-acwr', headers: adminHeaders })
+  const recompute = await b.inject({ method: 'POST', url: '/admin/batch-recalculate-acwr', headers: adminHeaders, payload: { athleteIds: [athleteId] } })
   return [put, list, removed, series, latest, rollForward, recompute].map(r => r.statusCode)
 }
 
 async function smokeTokens ({ a, b, fake }: Instances, athleteId: number) {
-  const login = await send(a, { url: '/auth/strava' })
+  const login = await a.inject({ url: '/auth/strava' })
   const authorize = await fetch(login.headers.location as string, { redirect: 'manual' })
   const callback = new URL(authorize.headers.get('location')!)
-  const loggedIn = await send(b, { url: callback.pathname + callback.search })
+  const loggedIn = await b.inject({ url: callback.pathname + callback.search })
   const issued = fake.addAthlete(880_001)
-  const saved = await send(a, {
+  const saved = await a.inject({
     method: 'PUT',
     url: '/admin/strava-tokens',
     headers: adminHeaders,
     payload: { tokens: [{ athleteId, accessToken: issued.access_token, refreshToken: issued.refresh_token, expiresAt: issued.expires_at }] }
   })
-  const refreshed = await send(b, { method: 'POST', url: '/admin/batch-refresh-tokens', headers: adminHeaders, payload: { athleteIds: [athleteId], withinMinutes: 400 } })
-  const report = await send(a, { url: '/admin/token-health-report', headers: adminHeaders })
-  const cleanup = await send(b, { method: 'POST', url: '/admin/strava-tokens/cleanup', headers: adminHeaders })
+  const refreshed = await b.inject({ method: 'POST', url: '/admin/batch-refresh-tokens', headers: adminHeaders, payload: { athleteIds: [athleteId], withinMinutes: 400 } })
+  const report = await a.inject({ url: '/admin/token-health-report', headers: adminHeaders })
+  const cleanup = await b.inject({ method: 'POST', url: '/admin/strava-tokens/cleanup', headers: adminHeaders })
   return {
     statuses: [login, { statusCode: authorize.status }, loggedIn, saved, refreshed, report, cleanup].map(r => r.statusCode),
     refreshed: refreshed.json().refreshed as number,
@@ -114,9 +96,9 @@ async function smokeTokens ({ a, b, fake }: Instances, athleteId: number) {
 
 async function smokeOperations ({ a, b }: Instances) {
   const replies = await Promise.all([
-    send(a, { url: '/health' }),
-    send(b, { url: '/admin/database-optimization-status', headers: adminHeaders }),
-    send(a, { url: '/metrics', headers: adminHeaders })
+    a.inject({ url: '/health' }),
+    b.inject({ url: '/admin/database-optimization-status', headers: adminHeaders }),
+    a.inject({ url: '/metrics', headers: adminHeaders })
   ])
   return replies.map(r => r.statusCode)
 }
@@ -150,7 +132,7 @@ t.test('two instances through PgBouncer in transaction pooling mode', { skip: bi
   t.test('two instances refreshing at the same moment refresh each due token exactly once', async t => {
     const athletes = await seedAthletes(a.db, a.tokenCipher, fake, 60)
     const replies = await Promise.all([a, b].map(app =>
-      send(app, { method: 'POST', url: '/admin/batch-refresh-tokens', headers: adminHeaders, payload: { athleteIds: athletes.map(x => x.athleteId), concurrency: 4 } })))
+      app.inject({ method: 'POST', url: '/admin/batch-refresh-tokens', headers: adminHeaders, payload: { athleteIds: athletes.map(x => x.athleteId), concurrency: 4 } })))
     const counts = replies.map(r => r.json())
     t.same(replies.map(r => r.statusCode), [200, 200])
     t.equal(counts[0].refreshed + counts[1].refreshed, 60, `instance A refreshed ${counts[0].refreshed}, instance B ${counts[1].refreshed}`)
@@ -160,8 +142,8 @@ t.test('two instances through PgBouncer in transaction pooling mode', { skip: bi
   t.test('concurrent ingests for one athlete from both instances end in the acwr_daily of a serial run', async t => {
     const [concurrent, serial] = await a.db.insertInto('athletes').values([{ name: 'concurrent' }, { name: 'serial' }]).returning('id').execute()
     const ingest = (app: App, athleteId: number, activities: unknown[]) =>
-      send(app, { method: 'PUT', url: `/api/athletes/${athleteId}/activities`, headers: adminHeaders, payload: { activities } })
-    const readAcwr = async (app: App, athleteId: number) => (await send(app, { url: `/api/athletes/${athleteId}/acwr`, headers: adminHeaders })).json().days
+      app.inject({ method: 'PUT', url: `/api/athletes/${athleteId}/activities`, headers: adminHeaders, payload: { activities } })
+    const readAcwr = async (app: App, athleteId: number) => (await app.inject({ url: `/api/athletes/${athleteId}/acwr`, headers: adminHeaders })).json().days
     const batches = Array.from({ length: 10 }, (_, batch) =>
       Array.from({ length: 4 }, (_, k) => run(batch * 4 + k + 1, daysAgo((batch * 7 + k * 13) % 50), 4 + ((batch + k) % 9), { averageHeartrate: 140 + k * 5 })))
     const replies = await Promise.all(batches.map((activities, i) => ingest(i % 2 === 0 ? a : b, concurrent!.id, activities)))

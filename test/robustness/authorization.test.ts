@@ -3,7 +3,7 @@ import { accessFor } from '../../src/plugins/app/auth.ts'
 import { build, TEST_ADMIN_TOKEN } from '../helper.ts'
 import type { RouteUnderTest } from './hostile-cases.ts'
 import { LeakScan } from './leak-scan.ts'
-import { entryFor, injectOptions, injectPatiently, routeCollector } from './requests.ts'
+import { entryFor, injectOptions, routeCollector } from './requests.ts'
 import { seed } from './route-table.ts'
 
 // Rate limiting of repeated 401s from one address is pinned in test/operations/routes.test.ts;
@@ -45,7 +45,7 @@ for (const route of routes) {
   if (!entry) continue
   t.test(`${route.method} ${route.url}: ${accessFor(route.url)} access for none, A's key, B's key and the admin token`, async t => {
     for (const caller of CALLERS) {
-      const { res } = await injectPatiently(app, () => injectOptions(route, entry.valid(seeded), credentials[caller]))
+      const res = await app.inject(injectOptions(route, entry.valid(seeded), credentials[caller]))
       scan.record(`${route.method} ${route.url} as ${caller}`, res, { issuesKey: route.url.endsWith('/api-keys') && res.statusCode === 201 })
       const expected = expectedFor(route.url, caller)
       if (expected === 'allowed') {

@@ -1,5 +1,4 @@
-import type { InjectOptions, LightMyRequestResponse, RouteOptions } from 'fastify'
-import type { App } from '../../src/app.ts'
+import type { InjectOptions, RouteOptions } from 'fastify'
 import type { HostileCase, RouteUnderTest } from './hostile-cases.ts'
 import { routeTable, type BaseRequest, type RouteEntry } from './route-table.ts'
 
@@ -35,21 +34,4 @@ export function injectOptions (route: RouteUnderTest, request: HostileCase['requ
   if (payload === undefined && request.body !== undefined) payload = JSON.stringify(request.body)
   if (payload !== undefined) headers['content-type'] = request.contentType ?? 'application/json'
   return { method: route.method as InjectOptions['method'], url: urlOf(route, request), headers, payload, remoteAddress: freshAddress() }
-}
-
-const shed = (res: LightMyRequestResponse) => res.statusCode === 503 && /overloaded/.test(res.body)
-
-/**
- * Load shedding on a busy shared machine answers 503 "retry shortly"; these tests do retry, and
- * count it. Any other answer is returned as it is.
- */
-export async function injectPatiently (app: App, options: () => InjectOptions): Promise<{ res: LightMyRequestResponse, retries: number }> {
-  let res = await app.inject(options())
-  let retries = 0
-  while (shed(res) && retries < 5) {
-    retries++
-    await new Promise(resolve => setTimeout(resolve, 1000))
-    res = await app.inject(options())
-  }
-  return { res, retries }
 }
