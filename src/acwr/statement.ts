@@ -175,12 +175,14 @@ const storedColumns = (table?: string) =>
 // Expects a `model_values` CTE before it.
 const STORE_CHANGED_DAYS = sql`
     -- Only the days from the recompute start are stored; the lookback days were context.
+    -- OFFSET 0 keeps the model's values a subquery of their own: merged into this one, each
+    -- use of a ratio below would repeat the acute and chronic expressions, evaluated again
+    -- per use, which made this step cost as much as all the window functions together.
     ratios as (
       select athlete_id, day, last_day, external_load, internal_load, external_acute, external_chronic,
         ${ratio('external')} as external_ratio, internal_acute, internal_chronic,
         ${ratio('internal')} as internal_ratio, days_available >= chronic_days as complete
-      from model_values
-      where day >= recompute_from
+      from (select * from model_values where day >= recompute_from offset 0) as model_values
     ),
     -- divergence = (ER − IR) / mean(ER, IR): null without both ratios, 0 when both are 0.
     computed as (
@@ -191,32 +193,35 @@ const STORE_CHANGED_DAYS = sql`
         end as divergence
       from ratios
     ),
-    -- Each computed day beside its stored row, if any. A day after the athlete's last stored
-    -- day cannot have one, so it skips the index probe: a first computation or a roll-forward
-    -- looks nothing up.
-    compared as (
+    -- The days up to the athlete's last stored day, beside their stored row if there is one
+    -- (a series that now starts earlier has none yet). LIMIT 1 keeps this an index probe per
+    -- day whatever the table's statistics say, so an ingest never scans acwr_daily whole.
+    revised as (
       select computed.*, previous.day is not null as stored,
         (${storedColumns('previous')}) is distinct from (${storedColumns('computed')}) as changed
       from computed
       left join lateral (
-        select * from acwr_daily
-        where computed.day <= computed.last_day and athlete_id = computed.athlete_id and day = computed.day
-        limit 1
+        select * from acwr_daily where athlete_id = computed.athlete_id and day = computed.day limit 1
       ) previous on true
+      where computed.day <= computed.last_day
     ),
-    -- New days are plain inserts: the athlete's row lock keeps every other writer away, so no
-    -- conflict can arise, and ON CONFLICT's speculative insertion would double the cost.
+    -- Days after the last stored day have no row yet, so a first computation or a roll-forward
+    -- looks nothing up. Both kinds of new days are plain inserts: the athlete's row lock keeps
+    -- every other writer away, so no conflict can arise, and ON CONFLICT's speculative
+    -- insertion would double the cost of each row.
     inserted as (
       insert into acwr_daily (athlete_id, day, ${storedColumns()}, computed_at)
-      select athlete_id, day, ${storedColumns()}, now() from compared where not stored
+      select athlete_id, day, ${storedColumns()}, now() from computed where last_day is null or day > last_day
+      union all
+      select athlete_id, day, ${storedColumns()}, now() from revised where not stored
       returning 1
     ),
     -- Rewriting an identical row costs as much as writing a new one, so unchanged days are left.
     updated as (
-      update acwr_daily set (${storedColumns()}, computed_at) = (${storedColumns('compared')}, now())
-      from compared
-      where compared.stored and compared.changed
-        and acwr_daily.athlete_id = compared.athlete_id and acwr_daily.day = compared.day
+      update acwr_daily set (${storedColumns()}, computed_at) = (${storedColumns('revised')}, now())
+      from revised
+      where revised.stored and revised.changed
+        and acwr_daily.athlete_id = revised.athlete_id and acwr_daily.day = revised.day
       returning 1
     )`
 
