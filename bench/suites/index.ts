@@ -1,9 +1,11 @@
 import type { Suite } from '../harness.ts'
+import { acwrSuite } from './acwr.ts'
 import { apiSuite } from './api.ts'
 import { poolSuite } from './pool.ts'
 
 /** Every suite, in the order `npm run bench` runs them. */
 export const suites: readonly Suite[] = [
   poolSuite,
-  apiSuite
+  apiSuite,
+  acwrSuite
 ]
