@@ -1,5 +1,6 @@
 import type { Suite } from '../harness.ts'
 import { activitiesSuite } from './activities.ts'
+import { acwrSuite } from './acwr.ts'
 import { apiSuite } from './api.ts'
 import { poolSuite } from './pool.ts'
 import { tokensSuite } from './tokens.ts'
@@ -8,6 +9,7 @@ import { tokensSuite } from './tokens.ts'
 export const suites: readonly Suite[] = [
   poolSuite,
   activitiesSuite,
+  acwrSuite,
   apiSuite,
   tokensSuite
 ]

@@ -25,43 +25,38 @@ const column = (load: Load, name: string) => sql.ref(`${load}_${name}`)
 /** One select-list fragment per load kind, joined with commas. */
 const perLoad = (fragment: (load: Load) => RawBuilder<unknown>) => sql.join(LOADS.map(fragment))
 
-/** A window mean that is exactly 0 when no day in the window had load. */
-const windowMean = (sum: RawBuilder<unknown>, activeDays: RawBuilder<unknown>, days: RawBuilder<unknown>) =>
-  sql`case when ${activeDays} = 0 then 0::float8 else ${sum} / (${days}) end`
-
 const ATHLETE_DAYS = sql`window athlete_days as (partition by athlete_id order by day rows between unbounded preceding and current row)`
 
 // Running totals per athlete. A window sum is the difference of two totals taken with lag,
 // with the offset from each athlete's own settings, which is linear in the series length
 // where `avg() over` a frame recomputes every frame. Totals of float loads can leave a
-// rounding residue where the true window sum is 0, so the days with load are counted too
-// (integers, exact) and a window without any is exactly 0.
+// rounding residue where the true window sum is 0, so the last day with load is carried too
+// (a running max, exact): a window that does not reach it is exactly 0. One running max
+// replaces a running count and its two lags, which is a third of the window work.
 const RUNNING_TOTALS = sql`
   running as (
     select series.*, ${perLoad(load => sql`
       sum(${column(load, 'load')}) over athlete_days as ${column(load, 'total')},
-      count(*) filter (where ${column(load, 'load')} > 0) over athlete_days as ${column(load, 'active_total')}`)}
+      max(day) filter (where ${column(load, 'load')} > 0) over athlete_days as ${column(load, 'last_active')}`)}
     from series
     ${ATHLETE_DAYS}
   ),`
 
-/** The total of a running column over the `from`..`to` days back (0 = today), exclusive of `to`. */
-const between = (load: Load, name: string, from: RawBuilder<unknown> | null, to: RawBuilder<unknown>) => {
-  const zero = name === 'total' ? sql`0::float8` : sql`0::bigint`
-  const head = from ? sql`lag(${column(load, name)}, ${from}, ${zero}) over athlete_days` : column(load, name)
-  return sql`${head} - lag(${column(load, name)}, ${to}, ${zero}) over athlete_days`
-}
+/** The sum of a load over the last `days` days, today included. */
+const windowSum = (load: Load, days: RawBuilder<unknown>) =>
+  sql`${column(load, 'total')} - lag(${column(load, 'total')}, ${days}, 0::float8) over athlete_days`
 
-const ACUTE_WINDOW = (load: Load) => sql`
-  ${between(load, 'total', null, sql`acute_days`)} as ${column(load, 'acute_sum')},
-  ${between(load, 'active_total', null, sql`acute_days`)} as ${column(load, 'acute_active')}`
+/**
+ * A window mean over `days` days, exactly 0 when the last day with load (`lastActive`) lies
+ * `reach` or more days back.
+ */
+const windowMean = (sum: RawBuilder<unknown>, lastActive: RawBuilder<unknown>, reach: RawBuilder<unknown>, days: RawBuilder<unknown>) =>
+  sql`case when ${lastActive} > day - ${reach} then ${sum} / (${days}) else 0::float8 end`
 
-const CHRONIC_WINDOW = (load: Load) => sql`
-  ${between(load, 'total', null, sql`chronic_days`)} as ${column(load, 'chronic_sum')},
-  ${between(load, 'active_total', null, sql`chronic_days`)} as ${column(load, 'chronic_active')}`
+const ACUTE_WINDOW = (load: Load) => sql`${windowSum(load, sql`acute_days`)} as ${column(load, 'acute_sum')}`
 
 const acuteMean = (load: Load) =>
-  windowMean(column(load, 'acute_sum'), column(load, 'acute_active'), sql`least(days_available, acute_days)`)
+  windowMean(column(load, 'acute_sum'), column(load, 'last_active'), sql`acute_days`, sql`least(days_available, acute_days)`)
 
 /**
  * Per model: how many days before the recompute start the series must begin so that every
@@ -74,34 +69,37 @@ const MODELS: Record<AcwrModel, { lookback: RawBuilder<unknown>, values: RawBuil
     lookback: sql`chronic_days`,
     values: sql`${RUNNING_TOTALS}
       windows as (
-        select running.*, ${perLoad(load => sql`${ACUTE_WINDOW(load)}, ${CHRONIC_WINDOW(load)}`)}
+        select running.*, ${perLoad(load => sql`${ACUTE_WINDOW(load)},
+          ${windowSum(load, sql`chronic_days`)} as ${column(load, 'chronic_sum')}`)}
         from running
         ${ATHLETE_DAYS}
       ),
       model_values as (
         select windows.*, ${perLoad(load => sql`
           ${acuteMean(load)} as ${column(load, 'acute')},
-          ${windowMean(column(load, 'chronic_sum'), column(load, 'chronic_active'), sql`least(days_available, chronic_days)`)}
+          ${windowMean(column(load, 'chronic_sum'), column(load, 'last_active'), sql`chronic_days`, sql`least(days_available, chronic_days)`)}
             as ${column(load, 'chronic')}`)}
         from windows
       )`
   },
   // Uncoupled: the chronic mean covers the C − A days before the acute window; until the
-  // athlete has more than A days, that window is empty and the chronic load 0.
+  // athlete has more than A days, that window is empty and the chronic load 0. The last day
+  // with load before the acute window is the running max as it stood A days ago.
   'rolling-uncoupled': {
     lookback: sql`chronic_days`,
     values: sql`${RUNNING_TOTALS}
       windows as (
         select running.*, ${perLoad(load => sql`${ACUTE_WINDOW(load)},
-          ${between(load, 'total', sql`acute_days`, sql`chronic_days`)} as ${column(load, 'before_sum')},
-          ${between(load, 'active_total', sql`acute_days`, sql`chronic_days`)} as ${column(load, 'before_active')}`)}
+          lag(${column(load, 'total')}, acute_days, 0::float8) over athlete_days
+            - lag(${column(load, 'total')}, chronic_days, 0::float8) over athlete_days as ${column(load, 'before_sum')},
+          lag(${column(load, 'last_active')}, acute_days) over athlete_days as ${column(load, 'before_last_active')}`)}
         from running
         ${ATHLETE_DAYS}
       ),
       model_values as (
         select windows.*, ${perLoad(load => sql`
           ${acuteMean(load)} as ${column(load, 'acute')},
-          ${windowMean(column(load, 'before_sum'), column(load, 'before_active'), sql`least(days_available, chronic_days) - acute_days`)}
+          ${windowMean(column(load, 'before_sum'), column(load, 'before_last_active'), sql`chronic_days`, sql`least(days_available, chronic_days) - acute_days`)}
             as ${column(load, 'chronic')}`)}
         from windows
       )`
@@ -119,9 +117,11 @@ const MODELS: Record<AcwrModel, { lookback: RawBuilder<unknown>, values: RawBuil
           day_before.${column(load, 'acute')} as ${column(load, 'acute_seed')},
           day_before.${column(load, 'chronic')} as ${column(load, 'chronic_seed')}`)}
         from series
-        left join acwr_daily day_before
-          on day_before.athlete_id = series.athlete_id and series.day = series.recompute_from
-          and day_before.day = series.recompute_from - 1
+        -- Only the first recomputed day looks its seed up, so the other days cost no index probe.
+        left join lateral (
+          select * from acwr_daily
+          where series.day = series.recompute_from and athlete_id = series.athlete_id and day = series.recompute_from - 1
+        ) day_before on true
       ),
       model_values as (
         select ewma_terms.*, ${perLoad(load => sql.join(['acute', 'chronic'].map(window => {
@@ -144,7 +144,6 @@ const MODELS: Record<AcwrModel, { lookback: RawBuilder<unknown>, values: RawBuil
     values: sql`${RUNNING_TOTALS}
       windows as (
         select running.*, exp(-decay_rate) as decay_factor, ${perLoad(load => sql`${ACUTE_WINDOW(load)},
-          ${between(load, 'active_total', null, sql`chronic_days`)} as ${column(load, 'chronic_active')},
           ${column(load, 'load')} - exp(-decay_rate * chronic_days) * lag(${column(load, 'load')}, chronic_days, 0::float8) over athlete_days
             as ${column(load, 'decay_term')}`)}
         from running
@@ -153,10 +152,9 @@ const MODELS: Record<AcwrModel, { lookback: RawBuilder<unknown>, values: RawBuil
       model_values as (
         select windows.*, ${perLoad(load => sql`
           ${acuteMean(load)} as ${column(load, 'acute')},
-          case when ${column(load, 'chronic_active')} = 0 then 0::float8
-            else linear_recurrence(decay_factor, ${column(load, 'decay_term')}) over athlete_days
-              / ((1 - exp(-decay_rate * least(days_available, chronic_days))) / (1 - exp(-decay_rate)))
-          end as ${column(load, 'chronic')}`)}
+          ${windowMean(sql`linear_recurrence(decay_factor, ${column(load, 'decay_term')}) over athlete_days`,
+            column(load, 'last_active'), sql`chronic_days`,
+            sql`(1 - exp(-decay_rate * least(days_available, chronic_days))) / (1 - exp(-decay_rate))`)} as ${column(load, 'chronic')}`)}
         from windows
         ${ATHLETE_DAYS}
       )`
@@ -173,16 +171,18 @@ const STORED_COLUMNS = ['external_load', 'internal_load', 'external_acute', 'ext
 const storedColumns = (table?: string) =>
   sql.join(STORED_COLUMNS.map(name => sql.ref(table ? `${table}.${name}` : name)))
 
-// From the model's acute and chronic loads to stored rows: ratios, divergence, and an upsert
-// of the days whose values changed. Expects a `model_values` CTE before it.
+// From the model's acute and chronic loads to stored rows: ratios, divergence, and the writes.
+// Expects a `model_values` CTE before it.
 const STORE_CHANGED_DAYS = sql`
     -- Only the days from the recompute start are stored; the lookback days were context.
+    -- OFFSET 0 keeps the model's values a subquery of their own: merged into this one, each
+    -- use of a ratio below would repeat the acute and chronic expressions, evaluated again
+    -- per use, which made this step cost as much as all the window functions together.
     ratios as (
-      select athlete_id, day, external_load, internal_load, external_acute, external_chronic,
+      select athlete_id, day, last_day, external_load, internal_load, external_acute, external_chronic,
         ${ratio('external')} as external_ratio, internal_acute, internal_chronic,
         ${ratio('internal')} as internal_ratio, days_available >= chronic_days as complete
-      from model_values
-      where day >= recompute_from
+      from (select * from model_values where day >= recompute_from offset 0) as model_values
     ),
     -- divergence = (ER − IR) / mean(ER, IR): null without both ratios, 0 when both are 0.
     computed as (
@@ -193,17 +193,35 @@ const STORE_CHANGED_DAYS = sql`
         end as divergence
       from ratios
     ),
-    -- Rewriting identical rows costs as much as writing new ones, so unchanged days are skipped
-    -- before the insert, and the conflict update repeats the test.
-    written as (
-      insert into acwr_daily as stored (athlete_id, day, ${storedColumns()}, computed_at)
-      select computed.athlete_id, computed.day, ${storedColumns('computed')}, now()
+    -- The days up to the athlete's last stored day, beside their stored row if there is one
+    -- (a series that now starts earlier has none yet). LIMIT 1 keeps this an index probe per
+    -- day whatever the table's statistics say, so an ingest never scans acwr_daily whole.
+    revised as (
+      select computed.*, previous.day is not null as stored,
+        (${storedColumns('previous')}) is distinct from (${storedColumns('computed')}) as changed
       from computed
-      left join acwr_daily previous on previous.athlete_id = computed.athlete_id and previous.day = computed.day
-      where (${storedColumns('previous')}) is distinct from (${storedColumns('computed')})
-      on conflict (athlete_id, day) do update
-        set (${storedColumns()}, computed_at) = (${storedColumns('excluded')}, excluded.computed_at)
-        where (${storedColumns('stored')}) is distinct from (${storedColumns('excluded')})
+      left join lateral (
+        select * from acwr_daily where athlete_id = computed.athlete_id and day = computed.day limit 1
+      ) previous on true
+      where computed.day <= computed.last_day
+    ),
+    -- Days after the last stored day have no row yet, so a first computation or a roll-forward
+    -- looks nothing up. Both kinds of new days are plain inserts: the athlete's row lock keeps
+    -- every other writer away, so no conflict can arise, and ON CONFLICT's speculative
+    -- insertion would double the cost of each row.
+    inserted as (
+      insert into acwr_daily (athlete_id, day, ${storedColumns()}, computed_at)
+      select athlete_id, day, ${storedColumns()}, now() from computed where last_day is null or day > last_day
+      union all
+      select athlete_id, day, ${storedColumns()}, now() from revised where not stored
+      returning 1
+    ),
+    -- Rewriting an identical row costs as much as writing a new one, so unchanged days are left.
+    updated as (
+      update acwr_daily set (${storedColumns()}, computed_at) = (${storedColumns('revised')}, now())
+      from revised
+      where revised.stored and revised.changed
+        and acwr_daily.athlete_id = revised.athlete_id and acwr_daily.day = revised.day
       returning 1
     )`
 
@@ -220,17 +238,23 @@ export function acwrUpdateStatement (model: AcwrModel, athleteIds: number[], fro
     -- activity day, today in their own timezone, and the last day already computed.
     scope as (
       select athletes.id as athlete_id, acute_days, chronic_days, decay_rate, first.day as first_day,
-        (now() at time zone timezone)::date as today, last.day as last_day
+        (now() at time zone timezone)::date as today, stored.first_day as stored_first_day, stored.last_day
       from athletes
       left join lateral (select min(day) as day from activities where athlete_id = athletes.id) first on true
-      left join lateral (select max(day) as day from acwr_daily where athlete_id = athletes.id) last on true
+      left join lateral (
+        select min(day) as first_day, max(day) as last_day from acwr_daily where athlete_id = athletes.id
+      ) stored on true
       where athletes.id = any(${athleteIds}::bigint[]) and acwr_model = ${model}
     ),
     -- Rows outside [first activity, today] no longer belong to a series: the first activity
-    -- was deleted, the timezone moved today back, or no activity is left.
+    -- was deleted, the timezone moved today back, or no activity is left. The stored bounds
+    -- name the few athletes concerned, so the table is only read through its index for them.
     outdated as (
       delete from acwr_daily using scope
       where acwr_daily.athlete_id = scope.athlete_id
+        and acwr_daily.athlete_id = any(array(
+          select athlete_id from scope
+          where last_day is not null and (first_day is null or stored_first_day < first_day or last_day > today)))
         and (scope.first_day is null or acwr_daily.day < scope.first_day or acwr_daily.day > scope.today)
     ),
     -- Where each series is recomputed from: the requested day, but never after the first
@@ -257,7 +281,7 @@ export function acwrUpdateStatement (model: AcwrModel, athleteIds: number[], fro
     -- The dense series: one row per calendar day through today, 0 on rest days.
     -- days_available counts from the first activity, so partial windows divide by it.
     series as (
-      select plan.athlete_id, plan.series_start + offset_days as day, plan.first_day, plan.recompute_from,
+      select plan.athlete_id, plan.series_start + offset_days as day, plan.first_day, plan.recompute_from, plan.last_day,
         plan.acute_days, plan.chronic_days, plan.decay_rate,
         plan.series_start + offset_days - plan.first_day + 1 as days_available,
         coalesce(daily_load.external_load, 0) as external_load,
@@ -268,7 +292,7 @@ export function acwrUpdateStatement (model: AcwrModel, athleteIds: number[], fro
     ),
     ${values},
     ${STORE_CHANGED_DAYS}
-    select (select count(*) from computed)::int as days,
-      (select count(*) from written)::int as written
+    select (select coalesce(sum(today - recompute_from + 1), 0) from plan)::int as days,
+      ((select count(*) from inserted) + (select count(*) from updated))::int as written
   `
 }
