@@ -1,9 +1,14 @@
 import { randomBytes } from 'node:crypto'
+import { mkdtemp } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import pg from 'pg'
 import type { Test } from 'tap'
 import { buildApp, type App, type AppOptions } from '../src/app.ts'
 import { loadConfig, type Config } from '../src/config.ts'
+import { removeDataDir, startEmbeddedPostgres, type EmbeddedServer } from '../src/db/embedded.ts'
+import { migrateDatabaseAt } from '../src/db/migrations.ts'
 
 /** Admin token used by the test apps; the leak scans look for it. */
 export const TEST_ADMIN_TOKEN = 'test-admin-token-' + 'x'.repeat(32)
@@ -75,4 +80,36 @@ export async function build (t: Test, options: BuildOptions = {}): Promise<App> 
   await options.beforeReady?.(app)
   await app.ready()
   return app
+}
+
+export interface OwnDatabaseServer {
+  /** The migrated `trainload` database on the server. */
+  url: string
+  stop: () => Promise<void>
+  /** Starts the stopped server again, asking for its old port; resolves to the port it got. */
+  start: () => Promise<number>
+}
+
+/** A PostgreSQL server of the test's own, for tests that stop and start it; removed at the end. */
+export async function startOwnDatabaseServer (t: Test): Promise<OwnDatabaseServer> {
+  const dir = await mkdtemp(join(tmpdir(), 'trainload-own-server-'))
+  const dataDir = join(dir, 'postgres')
+  let server: EmbeddedServer | undefined = await startEmbeddedPostgres({ dataDir, database: 'trainload' })
+  const { port, url } = server
+  t.teardown(async () => {
+    await server?.stop()
+    await removeDataDir(dir)
+  })
+  await migrateDatabaseAt(url)
+  return {
+    url,
+    stop: async () => {
+      await server?.stop()
+      server = undefined
+    },
+    start: async () => {
+      server = await startEmbeddedPostgres({ dataDir, database: 'trainload', preferredPort: port })
+      return server.port
+    }
+  }
 }

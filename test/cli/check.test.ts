@@ -1,26 +1,9 @@
-import { spawn } from 'node:child_process'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import pg from 'pg'
 import t, { type Test } from 'tap'
-import { createTestDatabase, TEST_ADMIN_TOKEN, TEST_TOKEN_KEY } from '../helper.ts'
+import { createTestDatabase } from '../helper.ts'
+import { runCli } from './run-cli.ts'
 
-const bin = new URL('../../src/cli/bin.js', import.meta.url).pathname
-
-async function runCheck (t: Test, databaseUrl: string, args: string[] = ['--json']) {
-  const dataDir = await mkdtemp(join(tmpdir(), 'trainload-cli-'))
-  t.teardown(() => rm(dataDir, { recursive: true, force: true }))
-  const child = spawn(process.execPath, [bin, 'check', ...args], {
-    env: { PATH: process.env.PATH, DATABASE_URL: databaseUrl, ADMIN_TOKEN: TEST_ADMIN_TOKEN, TOKEN_ENCRYPTION_KEY: TEST_TOKEN_KEY, DATA_DIR: dataDir }
-  })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', chunk => { stdout += chunk })
-  child.stderr.on('data', chunk => { stderr += chunk })
-  const code = await new Promise<number | null>(resolve => child.on('close', resolve))
-  return { code, stdout, stderr }
-}
+const runCheck = (t: Test, databaseUrl: string, args: string[] = ['--json']) => runCli(t, databaseUrl, ['check', ...args])
 
 t.test('check exits 0 and reports a reachable, migrated database with its pool', async t => {
   const { code, stdout } = await runCheck(t, await createTestDatabase(t))

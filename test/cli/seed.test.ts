@@ -1,26 +1,11 @@
-import { spawn } from 'node:child_process'
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import pg from 'pg'
 import t, { type Test } from 'tap'
-import { createTestDatabase, TEST_ADMIN_TOKEN, TEST_TOKEN_KEY } from '../helper.ts'
+import { createTestDatabase } from '../helper.ts'
+import { runCli } from './run-cli.ts'
 
-const bin = new URL('../../src/cli/bin.js', import.meta.url).pathname
-
-async function runSeed (t: Test, databaseUrl: string, args: string[]) {
-  const dataDir = await mkdtemp(join(tmpdir(), 'trainload-cli-'))
-  t.teardown(() => rm(dataDir, { recursive: true, force: true }))
-  const child = spawn(process.execPath, [bin, 'seed', 'demo', ...args], {
-    env: { PATH: process.env.PATH, DATABASE_URL: databaseUrl, ADMIN_TOKEN: TEST_ADMIN_TOKEN, TOKEN_ENCRYPTION_KEY: TEST_TOKEN_KEY, DATA_DIR: dataDir }
-  })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', chunk => { stdout += chunk })
-  child.stderr.on('data', chunk => { stderr += chunk })
-  const code = await new Promise<number | null>(resolve => child.on('close', resolve))
-  return { code, stdout, stderr, dataDir }
-}
+const runSeed = (t: Test, databaseUrl: string, args: string[]) => runCli(t, databaseUrl, ['seed', 'demo', ...args])
 
 async function countRows (url: string): Promise<{ athletes: number, acwr_days: number }> {
   const client = new pg.Client({ connectionString: url })

@@ -1,10 +1,5 @@
-import { mkdtemp } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import t from 'tap'
-import { removeDataDir, startEmbeddedPostgres, type EmbeddedServer } from '../../src/db/embedded.ts'
-import { migrateDatabaseAt } from '../../src/db/migrations.ts'
-import { build, TEST_ADMIN_TOKEN } from '../helper.ts'
+import { build, startOwnDatabaseServer, TEST_ADMIN_TOKEN } from '../helper.ts'
 
 async function eventually (attempt: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
   for (const started = Date.now(); Date.now() - started < timeoutMs;) {
@@ -15,21 +10,14 @@ async function eventually (attempt: () => Promise<boolean>, timeoutMs: number): 
 }
 
 t.test('when the database stops, /health turns 503 within a second, and the same app recovers when it is back', async t => {
-  const dir = await mkdtemp(join(tmpdir(), 'trainload-restart-'))
-  const dataDir = join(dir, 'postgres')
-  let server: EmbeddedServer | undefined = await startEmbeddedPostgres({ dataDir, database: 'trainload' })
-  t.teardown(async () => {
-    await server?.stop()
-    await removeDataDir(dir)
-  })
-  const { port, url } = server
-  await migrateDatabaseAt(url)
+  const server = await startOwnDatabaseServer(t)
+  const { url } = server
+  const port = Number(new URL(url).port)
   const app = await build(t, { databaseUrl: url, env: { LOAD_SHEDDING: 'true' } })
   const admin = { authorization: `Bearer ${TEST_ADMIN_TOKEN}` }
   t.equal((await app.inject({ url: '/health' })).statusCode, 200)
 
   await server.stop()
-  server = undefined
   const started = performance.now()
   const down = await app.inject({ url: '/health' })
   const elapsedMs = performance.now() - started
@@ -47,8 +35,7 @@ t.test('when the database stops, /health turns 503 within a second, and the same
   }
   t.ok(await eventually(metricsShed, 8000), 'while the database stays down, load shedding turns away even routes that need no query')
 
-  server = await startEmbeddedPostgres({ dataDir, database: 'trainload', preferredPort: port })
-  t.equal(server.port, port, 'the server is back on the same port')
+  t.equal(await server.start(), port, 'the server is back on the same port')
   t.ok(await eventually(async () => (await app.inject({ url: '/health' })).statusCode === 200, 5000), '/health is 200 again')
   t.ok(await eventually(async () => (await app.inject({ url: '/admin/database-optimization-status', headers: admin })).statusCode === 200, 5000),
     'routes that use the database serve again, without restarting the app')

@@ -1,13 +1,8 @@
-import { mkdtemp } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
 import type { App } from '../../src/app.ts'
 import { recalculateAcwr } from '../../src/acwr/service.ts'
-import { removeDataDir, startEmbeddedPostgres, type EmbeddedServer } from '../../src/db/embedded.ts'
-import { migrateDatabaseAt } from '../../src/db/migrations.ts'
-import { build } from '../helper.ts'
+import { build, startOwnDatabaseServer } from '../helper.ts'
 import { daysAgo, ingest, run } from '../fixtures.ts'
 import { acwrDigest } from './support.ts'
 
@@ -54,15 +49,9 @@ async function until (condition: () => boolean, what: string): Promise<void> {
 }
 
 t.test('a database restart in the middle of concurrent ingests loses no answered batch and half-writes none', async t => {
-  const dir = await mkdtemp(join(tmpdir(), 'trainload-restart-load-'))
-  const dataDir = join(dir, 'postgres')
-  let server: EmbeddedServer | undefined = await startEmbeddedPostgres({ dataDir, database: 'trainload' })
-  t.teardown(async () => {
-    await server?.stop()
-    await removeDataDir(dir)
-  })
-  const { port, url } = server
-  await migrateDatabaseAt(url)
+  const server = await startOwnDatabaseServer(t)
+  const { url } = server
+  const port = Number(new URL(url).port)
   const app = await build(t, { databaseUrl: url, env: { DB_CONNECTION_TIMEOUT_MS: '1000' } })
   const athletes = await app.db.insertInto('athletes')
     .values(Array.from({ length: ATHLETES }, (_, i) => ({ name: `Restart athlete ${i + 1}` }))).returning('id').execute()
@@ -72,10 +61,8 @@ t.test('a database restart in the middle of concurrent ingests loses no answered
   try {
     await until(() => load.succeeded() >= SUCCESSES_PER_PHASE, 'the first answers')
     await server.stop()
-    server = undefined
     await sleep(300)
-    server = await startEmbeddedPostgres({ dataDir, database: 'trainload', preferredPort: port })
-    t.equal(server.port, port, 'the server came back on the same port')
+    t.equal(await server.start(), port, 'the server came back on the same port')
     const beforeRestart = load.succeeded()
     await until(() => load.succeeded() >= beforeRestart + SUCCESSES_PER_PHASE, 'answers after the restart')
   } finally {
