@@ -67,8 +67,8 @@ export async function startEmbeddedPostgres (options: EmbeddedOptions): Promise<
     stop: async () => {
       process.removeListener('exit', stopOnExit)
       // stop() waits for an exit event that never comes if PostgreSQL already exited (a
-      // terminal's Ctrl-C reaches it too), so the lock file going away also counts.
-      await Promise.race([server.stop(), lockReleased(dataDir)])
+      // terminal's Ctrl-C reaches it too), so the postmaster being gone also counts.
+      await Promise.race([server.stop(), exited(await postmasterPid(dataDir))])
     }
   }
 }
@@ -82,8 +82,9 @@ function serverUrl (port: number, database: string): string {
   return `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`
 }
 
-async function lockReleased (dataDir: string): Promise<void> {
-  while (isAlive(await postmasterPid(dataDir))) await sleep(100)
+/** Resolves once `pid` is gone; a child not yet reaped still counts as alive. */
+async function exited (pid: number): Promise<void> {
+  while (isAlive(pid)) await sleep(100)
 }
 
 async function postmasterPid (dataDir: string): Promise<number> {
