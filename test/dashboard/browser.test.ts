@@ -66,7 +66,10 @@ t.test('the dashboard signs in with an API key, draws the ACWR chart, redraws it
   await page.waitForFunction(previous => document.querySelector<HTMLElement>('#chart')!.dataset.rendered !== previous, before)
   t.match(await rendered(page), /^rolling\/7\/42\/external\/\d+$/, 'the chart is redrawn from the recomputed series')
   t.match(await page.textContent('#model'), /chronic 42 days/, 'the new window is shown')
-  t.match(await page.textContent('#settings-form .note'), /Saved/)
+  // The note follows the chart and the status card, which load side by side.
+  const savedNote = await page.waitForFunction(() => /Saved/.test(document.querySelector('#settings-form .note')?.textContent ?? ''), undefined, { timeout: 5000 })
+    .then(() => true, () => false)
+  t.ok(savedNote, 'the form says the settings were saved')
   t.ok(await acuteLinePixels(page) > 200, 'the redrawn canvas shows the acute series')
 
   await mkdir(artifacts, { recursive: true })
