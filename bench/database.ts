@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pg from 'pg'
 import { removeDataDir, startEmbeddedPostgres } from '../src/db/embedded.ts'
+import { withClient } from '../src/db/database.ts'
 import { migrateDatabaseAt } from '../src/db/migrations.ts'
 
 export interface BenchServer {
@@ -40,16 +41,6 @@ export async function openBenchServer (benchDatabaseUrl = process.env.BENCH_DATA
       await removeDataDir(dir)
       process.removeListener('exit', removeOnExit)
     }
-  }
-}
-
-async function withClient<T> (url: string, run: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url })
-  await client.connect()
-  try {
-    return await run(client)
-  } finally {
-    await client.end()
   }
 }
 

@@ -7,6 +7,7 @@ import pg from 'pg'
 import type { Test } from 'tap'
 import { buildApp, type App, type AppOptions } from '../src/app.ts'
 import { loadConfig, type Config } from '../src/config.ts'
+import { withClient } from '../src/db/database.ts'
 import { removeDataDir, startEmbeddedPostgres, type EmbeddedServer } from '../src/db/embedded.ts'
 import { migrateDatabaseAt } from '../src/db/migrations.ts'
 
@@ -22,15 +23,7 @@ function serverUrl (database = 'postgres'): string {
   return url.href
 }
 
-async function withAdminClient<T> (run: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: serverUrl() })
-  await client.connect()
-  try {
-    return await run(client)
-  } finally {
-    await client.end()
-  }
-}
+const withAdminClient = <T>(run: (client: pg.Client) => Promise<T>) => withClient(serverUrl(), run)
 
 /**
  * A database of this test's own, cloned from the migrated template, dropped when the test

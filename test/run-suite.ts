@@ -3,6 +3,7 @@ import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pg from 'pg'
+import { withClient } from '../src/db/database.ts'
 import { migrateDatabaseAt } from '../src/db/migrations.ts'
 import { removeDataDir, startEmbeddedPostgres } from '../src/db/embedded.ts'
 
@@ -26,14 +27,10 @@ async function withServer (run: (serverUrl: string, prefix: string) => Promise<n
 }
 
 async function prepareTemplate (serverUrl: string, template: string): Promise<void> {
-  const admin = new pg.Client({ connectionString: serverUrl })
-  await admin.connect()
-  try {
+  await withClient(serverUrl, async admin => {
     await admin.query(`drop database if exists ${pg.escapeIdentifier(template)} with (force)`)
     await admin.query(`create database ${pg.escapeIdentifier(template)}`)
-  } finally {
-    await admin.end()
-  }
+  })
   const url = new URL(serverUrl)
   url.pathname = `/${template}`
   await migrateDatabaseAt(url.href)

@@ -40,3 +40,14 @@ export function createDatabase (
   const log = observer && queryLogger(observer)
   return { pool, db: new Kysely<DB>({ dialect: new PostgresDialect({ pool }), log }) }
 }
+
+/** One short-lived connection for administrative statements (create or drop a database). */
+export async function withClient<T> (url: string, run: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  try {
+    return await run(client)
+  } finally {
+    await client.end()
+  }
+}

