@@ -23,8 +23,11 @@ export interface Activities {
   moving_time_s: number;
   name: string | null;
   perceived_effort: number | null;
+  source: Generated<string>;
   sport_type: string;
+  start_date: Timestamp | null;
   start_date_local: string;
+  timezone: string | null;
   trimp: number;
   updated_at: Generated<Timestamp>;
 }
