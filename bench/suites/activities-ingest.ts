@@ -77,7 +77,7 @@ export async function upsertRowsOnly (db: Database, athleteId: number, items: re
       externalLoad: externalLoad(item),
       trimp: trimp(item.movingTimeS, item.averageHeartrate, BENCH_PROFILE)
     }))
-    await upsertActivityRows(trx, athleteId, rows)
+    await upsertActivityRows(trx, athleteId, rows, 'api')
   })
 }
 

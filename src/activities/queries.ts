@@ -1,6 +1,6 @@
 import { sql } from 'kysely'
 import type { Database } from '../db/database.ts'
-import type { ActivityView, NewActivity } from './schemas.ts'
+import type { ActivitySource, ActivityView, NewActivity } from './schemas.ts'
 
 export interface ActivityRow extends NewActivity {
   externalLoad: number
@@ -13,7 +13,7 @@ export interface ActivityRow extends NewActivity {
  * change are not rewritten. Returns how many were written, and the earliest day they touched:
  * an updated activity touches both its old and its new day.
  */
-export async function upsertActivityRows (trx: Database, athleteId: number, rows: ActivityRow[]): Promise<{ upserted: number, earliestDay: string | null }> {
+export async function upsertActivityRows (trx: Database, athleteId: number, rows: ActivityRow[], source: ActivitySource): Promise<{ upserted: number, earliestDay: string | null }> {
   const column = <K extends keyof ActivityRow>(key: K) => rows.map(row => row[key] ?? null)
   const ids = column('id')
   const { rows: [result] } = await sql<{ upserted: number, earliest_day: string | null }>`
@@ -22,10 +22,10 @@ export async function upsertActivityRows (trx: Database, athleteId: number, rows
     ),
     written as (
       insert into activities as stored (athlete_id, id, day, start_date_local, name, sport_type, distance_m,
-        elevation_gain_m, moving_time_s, average_heartrate, max_heartrate, perceived_effort, external_load, trimp)
+        elevation_gain_m, moving_time_s, average_heartrate, max_heartrate, perceived_effort, external_load, trimp, source)
       select ${athleteId}, given.id, given.start_date_local::date, given.start_date_local, given.name, given.sport_type,
         given.distance_m, given.elevation_gain_m, given.moving_time_s, given.average_heartrate, given.max_heartrate,
-        given.perceived_effort, given.external_load, given.trimp
+        given.perceived_effort, given.external_load, given.trimp, ${source}
       from unnest(${ids}::bigint[], ${column('startDateLocal').map(stripZone)}::timestamp[], ${column('name')}::text[],
           ${column('sportType')}::text[], ${column('distanceM')}::float8[], ${column('elevationGainM')}::float8[],
           ${column('movingTimeS')}::int[], ${column('averageHeartrate')}::float8[], ${column('maxHeartrate')}::float8[],
@@ -34,16 +34,16 @@ export async function upsertActivityRows (trx: Database, athleteId: number, rows
           average_heartrate, max_heartrate, perceived_effort, external_load, trimp)
       on conflict (athlete_id, id) do update
         set (day, start_date_local, name, sport_type, distance_m, elevation_gain_m, moving_time_s,
-            average_heartrate, max_heartrate, perceived_effort, external_load, trimp, updated_at)
+            average_heartrate, max_heartrate, perceived_effort, external_load, trimp, source, updated_at)
           = (excluded.day, excluded.start_date_local, excluded.name, excluded.sport_type, excluded.distance_m,
             excluded.elevation_gain_m, excluded.moving_time_s, excluded.average_heartrate, excluded.max_heartrate,
-            excluded.perceived_effort, excluded.external_load, excluded.trimp, now())
+            excluded.perceived_effort, excluded.external_load, excluded.trimp, excluded.source, now())
         where (stored.start_date_local, stored.name, stored.sport_type, stored.distance_m, stored.elevation_gain_m,
             stored.moving_time_s, stored.average_heartrate, stored.max_heartrate, stored.perceived_effort,
-            stored.external_load, stored.trimp)
+            stored.external_load, stored.trimp, stored.source)
           is distinct from (excluded.start_date_local, excluded.name, excluded.sport_type, excluded.distance_m,
             excluded.elevation_gain_m, excluded.moving_time_s, excluded.average_heartrate, excluded.max_heartrate,
-            excluded.perceived_effort, excluded.external_load, excluded.trimp)
+            excluded.perceived_effort, excluded.external_load, excluded.trimp, excluded.source)
       returning id, day
     )
     select count(*)::int as upserted, least(min(written.day), min(previous.day)) as earliest_day
@@ -78,7 +78,7 @@ export async function listActivityRows (db: Database, athleteId: number, { from,
   const rows = await db.selectFrom('activities')
     .select([
       'id', 'sport_type', 'start_date_local', 'day', 'moving_time_s', 'distance_m', 'elevation_gain_m',
-      'average_heartrate', 'max_heartrate', 'perceived_effort', 'name', 'external_load', 'trimp'
+      'average_heartrate', 'max_heartrate', 'perceived_effort', 'name', 'external_load', 'trimp', 'source'
     ])
     .where('athlete_id', '=', athleteId)
     .$if(from !== undefined, qb => qb.where('day', '>=', from!))
@@ -101,7 +101,8 @@ export async function listActivityRows (db: Database, athleteId: number, { from,
     perceivedEffort: row.perceived_effort,
     name: row.name,
     externalLoad: row.external_load,
-    trimp: row.trimp
+    trimp: row.trimp,
+    source: row.source as ActivitySource
   }))
 }
 

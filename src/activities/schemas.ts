@@ -37,6 +37,10 @@ export const ActivityInput = Type.Object({
 }, { additionalProperties: false })
 export type NewActivity = Static<typeof ActivityInput>
 
+/** Where an activity's fields came from: pushed through the API, synced from Strava, or imported from the athlete's export. */
+export const ACTIVITY_SOURCES = ['api', 'strava', 'import'] as const
+export type ActivitySource = typeof ACTIVITY_SOURCES[number]
+
 export const UpsertActivitiesBody = Type.Object({
   activities: Type.Array(ActivityInput, { maxItems: 10_000 })
 }, { additionalProperties: false })
@@ -59,7 +63,8 @@ export const Activity = Type.Object({
   perceivedEffort: Measures.perceivedEffort,
   name: Measures.name,
   externalLoad: Type.Number(),
-  trimp: Type.Number()
+  trimp: Type.Number(),
+  source: Type.Enum(ACTIVITY_SOURCES, { description: 'api: pushed by a client; strava: synced from Strava; import: from the athlete\'s Strava export' })
 })
 export type ActivityView = Static<typeof Activity>
 

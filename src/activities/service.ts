@@ -3,7 +3,7 @@ import type { Database } from '../db/database.ts'
 import { findAthlete, lockAthletes, type LockedAthlete } from '../athletes/queries.ts'
 import { recomputeAcwrFrom } from '../acwr/engine.ts'
 import { externalLoad, trimp } from './loads.ts'
-import type { ActivityView, NewActivity } from './schemas.ts'
+import type { ActivitySource, ActivityView, NewActivity } from './schemas.ts'
 import {
   deleteActivityRow, listActivityRows, listHeartRateActivities, updateTrimp, upsertActivityRows, type ActivityRow
 } from './queries.ts'
@@ -29,21 +29,29 @@ const heartRateProfile = (athlete: LockedAthlete) =>
 /**
  * Upserts a batch of one athlete's activities and brings their ACWR series up to date from
  * the earliest day the batch touched, in one transaction: all of it commits or none does.
+ * `source` records who supplied the fields; the same id from another source is the same
+ * activity, updated in place.
  */
-export async function upsertActivities (db: Database, athleteId: number, items: NewActivity[]): Promise<{ upserted: number, recomputedFrom: string | null }> {
+export async function upsertActivities (db: Database, athleteId: number, items: NewActivity[], source: ActivitySource = 'api'): Promise<{ upserted: number, recomputedFrom: string | null }> {
   assertUniqueIds(items)
-  return db.transaction().execute(async trx => {
-    const athlete = await lockAthlete(trx, athleteId)
-    const profile = heartRateProfile(athlete)
-    const rows: ActivityRow[] = items.map(item => ({
-      ...item,
-      externalLoad: externalLoad(item),
-      trimp: trimp(item.movingTimeS, item.averageHeartrate, profile)
-    }))
-    const { upserted, earliestDay } = rows.length > 0 ? await upsertActivityRows(trx, athleteId, rows) : { upserted: 0, earliestDay: null }
-    if (earliestDay !== null) await recomputeAcwrFrom(trx, [athlete], earliestDay)
-    return { upserted, recomputedFrom: earliestDay }
-  })
+  return db.transaction().execute(async trx => ingestActivities(trx, await lockAthlete(trx, athleteId), items, source))
+}
+
+/**
+ * The batch path itself, for callers that already hold the athlete's lock in `trx`: loads
+ * computed once per activity, one upsert statement, and the ACWR update from the earliest
+ * day touched.
+ */
+export async function ingestActivities (trx: Database, athlete: LockedAthlete, items: NewActivity[], source: ActivitySource): Promise<{ upserted: number, recomputedFrom: string | null }> {
+  const profile = heartRateProfile(athlete)
+  const rows: ActivityRow[] = items.map(item => ({
+    ...item,
+    externalLoad: externalLoad(item),
+    trimp: trimp(item.movingTimeS, item.averageHeartrate, profile)
+  }))
+  const { upserted, earliestDay } = rows.length > 0 ? await upsertActivityRows(trx, athlete.id, rows, source) : { upserted: 0, earliestDay: null }
+  if (earliestDay !== null) await recomputeAcwrFrom(trx, [athlete], earliestDay)
+  return { upserted, recomputedFrom: earliestDay }
 }
 
 /** Deletes one activity and recomputes ACWR from its day; a 404 when it does not exist. */

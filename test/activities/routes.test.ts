@@ -1,6 +1,8 @@
 import t from 'tap'
 import { build } from '../helper.ts'
 import { adminHeaders, createAthlete, daysAgo, ingest, readAcwr, run } from '../fixtures.ts'
+import { lockAthletes } from '../../src/athletes/queries.ts'
+import { ingestActivities } from '../../src/activities/service.ts'
 
 t.test('invalid activities are a 400 naming the field, and nothing is written', async t => {
   const app = await build(t)
@@ -98,7 +100,7 @@ t.test('activities are listed newest first with keyset pagination and a day rang
   const ranged = await app.inject({ url: `/api/athletes/${id}/activities?from=${daysAgo(4)}&to=${daysAgo(2)}`, headers: adminHeaders })
   t.same(ranged.json().activities.map((a: { id: number }) => a.id), [13, 12, 11])
   t.match(ranged.json().activities[1], {
-    id: 12, sportType: 'Run', startDateLocal: `${daysAgo(4)}T18:00:00`, day: daysAgo(4), movingTimeS: 3600, externalLoad: 3, trimp: 0, averageHeartrate: null
+    id: 12, sportType: 'Run', startDateLocal: `${daysAgo(4)}T18:00:00`, day: daysAgo(4), movingTimeS: 3600, externalLoad: 3, trimp: 0, averageHeartrate: null, source: 'api'
   })
   const bad = await app.inject({ url: `/api/athletes/${id}/activities?cursor=nonsense`, headers: adminHeaders })
   t.equal(bad.statusCode, 400)
@@ -168,4 +170,14 @@ t.test('concurrent ingests for one athlete leave the series equal to a computati
   t.equal(concurrent.length, 21)
   const strip = (rows: typeof scratch) => rows.map(({ computed_at: _, ...values }) => values)
   t.same(strip(concurrent), strip(scratch))
+})
+
+t.test('the source of an activity is whoever wrote its fields last; the same id from another source is one activity', async t => {
+  const app = await build(t)
+  const { id } = await createAthlete(app)
+  await ingest(app, id, [run(21, daysAgo(2), 10)])
+  await app.db.transaction().execute(async trx => ingestActivities(trx, (await lockAthletes(trx, [id]))[0]!, [{ ...run(21, daysAgo(2), 10), name: 'From Strava' }], 'strava'))
+  const listed = (await app.inject({ url: `/api/athletes/${id}/activities`, headers: adminHeaders })).json().activities
+  t.equal(listed.length, 1)
+  t.match(listed[0], { id: 21, name: 'From Strava', source: 'strava' })
 })
