@@ -1,29 +1,24 @@
-import { STATUS_CODES } from 'node:http'
 import Fastify, { type RouteOptions } from 'fastify'
 import sensible from '@fastify/sensible'
 import fp from 'fastify-plugin'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { ConfigError, type Config } from './config.ts'
 import { validatorCompiler } from './validation.ts'
-import { isDatabaseUnavailable } from './db/errors.ts'
 import metrics from './plugins/app/metrics.ts'
 import database from './plugins/app/database.ts'
 import auth from './plugins/app/auth.ts'
+import errorHandler from './plugins/app/error-handler.ts'
 import cors from './plugins/external/cors.ts'
 import rateLimiter from './plugins/external/rate-limit.ts'
 import loadShedding from './plugins/external/under-pressure.ts'
-import healthRoutes from './health/routes.ts'
-import operationsRoutes from './operations/routes.ts'
-import tokens from './tokens/plugin.ts'
-import tokenAdminRoutes from './tokens/admin-routes.ts'
-import oauthRoutes from './tokens/oauth-routes.ts'
 import openApi from './plugins/external/swagger.ts'
 import dashboard from './plugins/external/static.ts'
-import adminAthleteRoutes from './athletes/admin-routes.ts'
-import athleteRoutes from './athletes/routes.ts'
-import activityRoutes from './activities/routes.ts'
-import acwrRoutes from './acwr/routes.ts'
-import acwrRollForward from './acwr/roll-forward.ts'
+import health from './health/index.ts'
+import operations from './operations/index.ts'
+import tokens from './tokens/index.ts'
+import athletes from './athletes/index.ts'
+import activities from './activities/index.ts'
+import acwr from './acwr/index.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -40,9 +35,6 @@ export interface AppOptions {
   /** Sees every route as it is added, e.g. for a test that the OpenAPI document covers them all. */
   onRoute?: (route: RouteOptions) => void
 }
-
-/** Seconds a client should wait before retrying when the database cannot serve it. */
-export const RETRY_AFTER_S = 5
 
 /** Fields that may hold a credential; pino replaces them before a line is written. */
 const redactedPaths = [
@@ -73,45 +65,30 @@ export async function buildApp ({ config, databaseUrl, logStream, onRoute }: App
   app.setValidatorCompiler(validatorCompiler)
   if (onRoute) app.addHook('onRoute', onRoute)
 
+  // Infrastructure: configuration, errors, CORS, metrics, the database, credentials, load
+  // shedding and the OpenAPI document, which must exist before the routes it describes.
   await app.register(fp(async instance => {
     instance.decorate('config', config)
     instance.decorate('databaseUrl', databaseUrl)
   }, { name: 'config' }))
   await app.register(sensible)
+  await app.register(errorHandler)
   await app.register(cors)
   await app.register(metrics)
   await app.register(database)
   await app.register(rateLimiter)
   await app.register(auth)
   if (config.LOAD_SHEDDING) await app.register(loadShedding)
-  await app.register(tokens)
   await app.register(openApi)
-
-  app.setErrorHandler((err: Error & { statusCode?: number }, request, reply) => {
-    if (isDatabaseUnavailable(err)) {
-      request.log.warn({ err }, 'database unavailable')
-      return reply.code(503).header('retry-after', RETRY_AFTER_S)
-        .send({ statusCode: 503, error: 'Service Unavailable', message: 'The database is unavailable; retry shortly.' })
-    }
-    const statusCode = err.statusCode ?? 500
-    if (statusCode >= 500) {
-      request.log.error({ err }, 'request failed')
-      return reply.code(statusCode)
-        .send({ statusCode, error: STATUS_CODES[statusCode] ?? 'Internal Server Error', message: 'The request could not be completed.' })
-    }
-    return reply.code(statusCode).send({ statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message: err.message })
-  })
-
-  await app.register(healthRoutes)
-  await app.register(operationsRoutes)
-  await app.register(tokenAdminRoutes)
-  await app.register(oauthRoutes)
-  await app.register(adminAthleteRoutes)
   await app.register(dashboard)
-  await app.register(athleteRoutes)
-  await app.register(activityRoutes)
-  await app.register(acwrRoutes)
-  await app.register(acwrRollForward)
+
+  // Features: each registers its own routes and decorators and names what it depends on.
+  await app.register(health)
+  await app.register(operations)
+  await app.register(tokens)
+  await app.register(athletes)
+  await app.register(activities)
+  await app.register(acwr)
   return app
 }
 

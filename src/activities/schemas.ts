@@ -1,6 +1,5 @@
 import { Type, type Static } from 'typebox'
-import { AthleteParams, Day, DAY_PATTERN, Id, Text } from '../schemas/common.ts'
-import { Nullable } from '../athletes/schemas.ts'
+import { AthleteParams, Day, DAY_PATTERN, Id, Nullable, Text } from '../schemas/common.ts'
 
 // Strava's own start_date_local carries a "Z" although it is local wall-clock time, so a
 // trailing Z is accepted and ignored. The `iso-date-time` format rejects days that do not

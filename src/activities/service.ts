@@ -1,6 +1,6 @@
 import { httpErrors } from '@fastify/sensible'
 import type { Database } from '../db/database.ts'
-import { findAthlete, lockAthletes, type LockedAthlete } from '../athletes/queries.ts'
+import { findAthlete, lockAthletes, type LockedAthlete } from '../db/athletes.ts'
 import { recomputeAcwrFrom } from '../acwr/engine.ts'
 import { externalLoad, trimp } from './loads.ts'
 import type { ActivitySource, ActivityView, NewActivity } from './schemas.ts'

@@ -1,7 +1,8 @@
 import { sql } from 'kysely'
 import type { Database } from '../db/database.ts'
-import type { LockedAthlete } from '../athletes/queries.ts'
-import { ACWR_MODELS, FULL_HISTORY, ROLL_FORWARD, acwrUpdateStatement, type AcwrUpdateCounts } from './statement.ts'
+import type { LockedAthlete } from '../db/athletes.ts'
+import { ACWR_MODELS } from './models.ts'
+import { FULL_HISTORY, ROLL_FORWARD, acwrUpdateStatement, type AcwrUpdateCounts } from './statement.ts'
 
 /**
  * Brings the athletes' ACWR series up to date from `from` through today: one statement per

@@ -1,7 +1,6 @@
 import { Type } from 'typebox'
-import { Day, Id } from '../schemas/common.ts'
-import { Nullable } from '../athletes/schemas.ts'
-import { ACWR_MODELS } from './statement.ts'
+import { Day, Id, Nullable } from '../schemas/common.ts'
+import { ACWR_MODELS } from './models.ts'
 
 export const MAX_RANGE_DAYS = 3660
 export const DEFAULT_RANGE_DAYS = 90

@@ -1,11 +1,11 @@
 import { httpErrors } from '@fastify/sensible'
 import { sql } from 'kysely'
 import type { Database } from '../db/database.ts'
-import { listAthleteIds, lockAthletes } from '../athletes/queries.ts'
+import { listAthleteIds, lockAthletes } from '../db/athletes.ts'
 import { recomputeAcwrFrom, rollAcwrForward } from './engine.ts'
 import { findAcwrState, listAcwrRows, type AcwrRow, type AcwrState } from './queries.ts'
 import { DEFAULT_RANGE_DAYS, MAX_RANGE_DAYS } from './schemas.ts'
-import type { AcwrModel } from './statement.ts'
+import type { AcwrModel } from './models.ts'
 
 const DAY_MS = 86_400_000
 

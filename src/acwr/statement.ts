@@ -1,7 +1,5 @@
 import { sql, type RawBuilder } from 'kysely'
-
-export const ACWR_MODELS = ['rolling', 'rolling-uncoupled', 'ewma', 'decay'] as const
-export type AcwrModel = typeof ACWR_MODELS[number]
+import type { AcwrModel } from './models.ts'
 
 /**
  * The day a recompute starts from. A date is clamped into each athlete's series; the two

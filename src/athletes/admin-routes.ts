@@ -1,47 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { Type } from 'typebox'
-import type { Database } from '../db/database.ts'
-import { ErrorResponse, Id } from '../schemas/common.ts'
+import { AthleteParams, ErrorResponse } from '../schemas/common.ts'
+import { issueApiKey } from './api-keys.ts'
+import { listAthletesPage } from './queries.ts'
+import { ApiKeyReply, AthleteList, AthleteListQuery, UpsertAthletesBody, UpsertAthletesReply } from './schemas.ts'
+import { getAthlete, upsertAthletes } from './service.ts'
 
-const AthleteListQuery = Type.Object({
-  limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100, description: 'athletes per page' }),
-  cursor: Type.Optional(Type.String({
-    pattern: '^[1-9][0-9]{0,15}$',
-    description: 'the `nextCursor` of the previous page'
-  }))
-}, { additionalProperties: false })
-
-const AthleteListItem = Type.Object({
-  id: Id('trainload athlete id'),
-  stravaAthleteId: Type.Union([Type.Integer(), Type.Null()]),
-  name: Type.Union([Type.String(), Type.Null()])
-})
-
-const AthleteList = Type.Object({
-  athletes: Type.Array(AthleteListItem),
-  nextCursor: Type.Union([Type.String(), Type.Null()], { description: 'null on the last page' })
-}, {
-  examples: [{ athletes: [{ id: 1, stravaAthleteId: 9000001, name: 'Ada Okafor' }], nextCursor: '1' }]
-})
-
-/**
- * One page of athletes in id order. Keyset paging (`id > cursor`) keeps every page an index
- * range scan, however deep the caller pages; one extra row tells whether another page follows.
- */
-export async function listAthletesPage (db: Database, { limit, afterId }: { limit: number, afterId?: number }) {
-  const rows = await db.selectFrom('athletes')
-    .select(['id', 'strava_athlete_id', 'name'])
-    .$if(afterId !== undefined, query => query.where('id', '>', afterId!))
-    .orderBy('id')
-    .limit(limit + 1)
-    .execute()
-  const page = rows.slice(0, limit)
-  return {
-    athletes: page.map(row => ({ id: row.id, stravaAthleteId: row.strava_athlete_id, name: row.name })),
-    nextCursor: rows.length > limit ? String(page.at(-1)!.id) : null
-  }
-}
-
+/** The operator's athlete routes: listing, the batch upsert, and issuing API keys. */
 const adminAthleteRoutes: FastifyPluginAsyncTypebox = async app => {
   app.get('/admin/athletes', {
     schema: {
@@ -54,6 +18,28 @@ const adminAthleteRoutes: FastifyPluginAsyncTypebox = async app => {
   }, async request => {
     const { limit, cursor } = request.query
     return listAthletesPage(app.db, { limit, afterId: cursor === undefined ? undefined : Number(cursor) })
+  })
+
+  app.put('/admin/athletes', {
+    schema: {
+      tags: ['athletes'],
+      summary: 'Upsert athletes keyed by Strava athlete id',
+      body: UpsertAthletesBody,
+      response: { 200: UpsertAthletesReply, 400: ErrorResponse }
+    }
+  }, async request => ({ athletes: await upsertAthletes(app.db, request.body.athletes) }))
+
+  app.post('/admin/athletes/:athleteId/api-keys', {
+    schema: {
+      tags: ['athletes'],
+      summary: 'Issue an API key for an athlete; the key is shown once',
+      params: AthleteParams,
+      response: { 201: ApiKeyReply, 404: ErrorResponse }
+    }
+  }, async (request, reply) => {
+    const { athleteId } = request.params
+    await getAthlete(app.db, athleteId)
+    return reply.code(201).send(await issueApiKey(app.db, athleteId))
   })
 }
 

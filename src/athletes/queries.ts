@@ -1,43 +1,7 @@
-import { sql, type Selectable } from 'kysely'
+import { sql } from 'kysely'
+import type { AthleteRow } from '../db/athletes.ts'
 import type { Database } from '../db/database.ts'
-import type { Athletes } from '../db/types.ts'
 import type { AthleteUpsert } from './schemas.ts'
-
-export type AthleteRow = Selectable<Athletes>
-
-/** What the ACWR engine and the load formulas need to know about a locked athlete. */
-export interface LockedAthlete {
-  id: number
-  acwr_model: string
-  sex: string | null
-  resting_hr: number | null
-  max_hr: number | null
-}
-
-/**
- * Locks the athletes' rows until the transaction ends, in id order so that two batches
- * cannot deadlock. Every write to an athlete's activities or ACWR series takes this lock
- * first, so concurrent ingests for one athlete run one after the other and leave the series
- * as a serial run would. `no key update` still lets other tables' foreign keys reference
- * the row meanwhile. Returns the athletes that exist.
- */
-export async function lockAthletes (trx: Database, athleteIds: number[]): Promise<LockedAthlete[]> {
-  return trx.selectFrom('athletes')
-    .select(['id', 'acwr_model', 'sex', 'resting_hr', 'max_hr'])
-    .where('id', '=', sql<number>`any(${athleteIds}::bigint[])`)
-    .orderBy('id')
-    .forNoKeyUpdate()
-    .execute()
-}
-
-export async function findAthlete (db: Database, athleteId: number): Promise<AthleteRow | undefined> {
-  return db.selectFrom('athletes').selectAll().where('id', '=', athleteId).executeTakeFirst()
-}
-
-export async function listAthleteIds (db: Database): Promise<number[]> {
-  const rows = await db.selectFrom('athletes').select('id').orderBy('id').execute()
-  return rows.map(row => row.id)
-}
 
 /** The names among `zones` that PostgreSQL does not know as timezones. */
 export async function findUnknownTimezones (db: Database, zones: string[]): Promise<string[]> {
@@ -113,4 +77,22 @@ export async function updateAthleteSettings (trx: Database, athleteId: number, s
     .where('id', '=', athleteId)
     .returningAll()
     .executeTakeFirstOrThrow()
+}
+
+/**
+ * One page of athletes in id order. Keyset paging (`id > cursor`) keeps every page an index
+ * range scan, however deep the caller pages; one extra row tells whether another page follows.
+ */
+export async function listAthletesPage (db: Database, { limit, afterId }: { limit: number, afterId?: number }) {
+  const rows = await db.selectFrom('athletes')
+    .select(['id', 'strava_athlete_id', 'name'])
+    .$if(afterId !== undefined, query => query.where('id', '>', afterId!))
+    .orderBy('id')
+    .limit(limit + 1)
+    .execute()
+  const page = rows.slice(0, limit)
+  return {
+    athletes: page.map(row => ({ id: row.id, stravaAthleteId: row.strava_athlete_id, name: row.name })),
+    nextCursor: rows.length > limit ? String(page.at(-1)!.id) : null
+  }
 }

@@ -1,8 +1,6 @@
-import { Type, type Static, type TSchema } from 'typebox'
-import { Id, Text } from '../schemas/common.ts'
-import { ACWR_MODELS } from '../acwr/statement.ts'
-
-export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()])
+import { Type, type Static } from 'typebox'
+import { Id, Nullable, Text } from '../schemas/common.ts'
+import { ACWR_MODELS } from '../acwr/models.ts'
 
 // The bounds mirror the CHECKs on the athletes table, so a bad value is a 400 naming the
 // field rather than a constraint violation.
@@ -67,3 +65,24 @@ export const SettingsPatch = Type.Object({
   timezone: Type.Optional(Timezone)
 }, { additionalProperties: false })
 export type SettingsChange = Static<typeof SettingsPatch>
+
+export const AthleteListQuery = Type.Object({
+  limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100, description: 'athletes per page' }),
+  cursor: Type.Optional(Type.String({
+    pattern: '^[1-9][0-9]{0,15}$',
+    description: 'the `nextCursor` of the previous page'
+  }))
+}, { additionalProperties: false })
+
+const AthleteListItem = Type.Object({
+  id: Id('trainload athlete id'),
+  stravaAthleteId: Nullable(Type.Integer()),
+  name: Nullable(Type.String())
+})
+
+export const AthleteList = Type.Object({
+  athletes: Type.Array(AthleteListItem),
+  nextCursor: Nullable(Type.String(), { description: 'null on the last page' })
+}, {
+  examples: [{ athletes: [{ id: 1, stravaAthleteId: 9000001, name: 'Ada Okafor' }], nextCursor: '1' }]
+})

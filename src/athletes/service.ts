@@ -2,11 +2,9 @@ import { httpErrors } from '@fastify/sensible'
 import type { Database } from '../db/database.ts'
 import { recomputeAcwrFrom } from '../acwr/engine.ts'
 import { lockAthlete, refreshTrimp } from '../activities/service.ts'
-import type { AcwrModel } from '../acwr/statement.ts'
-import {
-  findAthlete, findUnknownTimezones, lockAthletes, updateAthleteSettings, upsertAthleteRows,
-  type AthleteRow, type SettingsRow
-} from './queries.ts'
+import type { AcwrModel } from '../acwr/models.ts'
+import { findAthlete, lockAthletes, type AthleteRow } from '../db/athletes.ts'
+import { findUnknownTimezones, updateAthleteSettings, upsertAthleteRows, type SettingsRow } from './queries.ts'
 import type { AthleteUpsert, AthleteView, SettingsChange } from './schemas.ts'
 
 /** Rows per upsert statement: bounds statement size; all chunks share one transaction. */

@@ -1,3 +1,6 @@
+/** Seconds a client should wait before retrying when the database cannot serve it. */
+export const RETRY_AFTER_S = 5
+
 /**
  * Errors that mean "the database cannot serve this request right now" rather than "this
  * request is wrong": the pool timed out waiting for a connection, the server refused or

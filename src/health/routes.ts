@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { sql } from 'kysely'
 import { Type } from 'typebox'
-import { RETRY_AFTER_S } from '../app.ts'
+import { RETRY_AFTER_S } from '../db/errors.ts'
 
 /** How long the database may take to answer before /health reports it down. */
 const HEALTH_TIMEOUT_MS = 1000

@@ -1,4 +1,6 @@
-import { Type } from 'typebox'
+import { Type, type TSchema, type TSchemaOptions } from 'typebox'
+
+export const Nullable = <T extends TSchema>(schema: T, options?: TSchemaOptions) => Type.Union([schema, Type.Null()], options)
 
 /** Ids are bigint in PostgreSQL; the API bounds them to what JSON numbers carry exactly. */
 export const Id = (description: string) =>

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { ErrorResponse } from '../schemas/common.ts'
 import {
   CleanupBody, CleanupReply, RefreshTokensBody, RefreshTokensReply, SaveTokensBody, SaveTokensReply, TokenHealthQuery, TokenHealthReply
-} from '../schemas/tokens.ts'
+} from './schemas.ts'
 import { tokenHealthReport } from './health.ts'
 import { deleteLongInvalidTokens } from './queries.ts'
 import { StravaMisconfiguredError } from './refresh.ts'

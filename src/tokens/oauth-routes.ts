@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { ErrorResponse } from '../schemas/common.ts'
-import { CallbackQuery, CallbackReply } from '../schemas/tokens.ts'
+import { CallbackQuery, CallbackReply } from './schemas.ts'
 import { authorizeUrl, completeLogin, createState, isValidState } from './oauth.ts'
 import { StravaError } from './strava-client.ts'
 

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { build } from '../helper.ts'
 import { adminHeaders, createAthlete, daysAgo, ingest, readAcwr, run } from '../fixtures.ts'
-import { lockAthletes } from '../../src/athletes/queries.ts'
+import { lockAthletes } from '../../src/db/athletes.ts'
 import { ingestActivities } from '../../src/activities/service.ts'
 
 t.test('invalid activities are a 400 naming the field, and nothing is written', async t => {

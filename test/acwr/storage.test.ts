@@ -2,7 +2,7 @@ import t from 'tap'
 import { sql } from 'kysely'
 import { build } from '../helper.ts'
 import { createAthlete, daysAgo, ingest, run } from '../fixtures.ts'
-import { lockAthletes } from '../../src/athletes/queries.ts'
+import { lockAthletes } from '../../src/db/athletes.ts'
 import { recomputeAcwrFrom } from '../../src/acwr/engine.ts'
 import type { App } from '../../src/app.ts'
 

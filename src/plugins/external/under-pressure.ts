@@ -3,7 +3,7 @@ import underPressure, { TYPE_HEALTH_CHECK } from '@fastify/under-pressure'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { sql } from 'kysely'
-import { RETRY_AFTER_S } from '../../app.ts'
+import { RETRY_AFTER_S } from '../../db/errors.ts'
 
 /** Mean event-loop delay over a one-second sample above which new requests are shed. */
 const MAX_EVENT_LOOP_DELAY_MS = 1000

@@ -1,5 +1,5 @@
 import { Type } from 'typebox'
-import { Id, Text } from './common.ts'
+import { Id, Text } from '../schemas/common.ts'
 
 /** Strava tokens are short printable strings; the bound keeps a pasted document out. */
 const TokenValue = (description: string) => Type.String({ minLength: 1, maxLength: 2048, pattern: '^[\\x21-\\x7e]+$', description })

@@ -1,7 +1,9 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { tokenRefreshOutcomes } from '../plugins/app/metrics.ts'
+import tokenAdminRoutes from './admin-routes.ts'
 import { tokenCipherFromConfig, type TokenCipher } from './crypto.ts'
+import oauthRoutes from './oauth-routes.ts'
 import { stateKeyFrom } from './oauth.ts'
 import { refreshDueTokens, type RefreshCounts } from './refresh.ts'
 import { createStravaClient, type StravaClient } from './strava-client.ts'
@@ -16,6 +18,10 @@ declare module 'fastify' {
   }
 }
 
+/**
+ * Strava tokens: the cipher, the Strava client and the refresh job as decorators, the admin
+ * routes that save, refresh, report and clean up tokens, and the OAuth sign-in.
+ */
 export default fp(async function tokens (app) {
   const { config } = app
   app.decorate('tokenCipher', tokenCipherFromConfig(config))
@@ -35,7 +41,10 @@ export default fp(async function tokens (app) {
   })
 
   if (config.TOKEN_REFRESH_INTERVAL_S > 0) scheduleRefresh(app, config.TOKEN_REFRESH_INTERVAL_S)
-}, { name: 'tokens', dependencies: ['config', 'database', 'metrics'] })
+
+  await app.register(tokenAdminRoutes)
+  await app.register(oauthRoutes)
+}, { name: 'tokens', dependencies: ['config', 'database', 'metrics', 'auth', 'openapi'] })
 
 /**
  * Refreshes due tokens every `intervalS` seconds. A tick is skipped while the previous run is
