@@ -1,6 +1,6 @@
 import { sql } from 'kysely'
 import { upsertActivities } from '../../src/activities/service.ts'
-import { recalculateAcwr } from '../../src/acwr/service.ts'
+import { recalculateAcwr } from '../../src/acwr/recalculate.ts'
 import { createDatabase, type Database } from '../../src/db/database.ts'
 import { alternate, atLeast, atMost, measured, median, percentile, timed, type CaseOutcome, type Mode, type Suite, type SuiteContext } from '../harness.ts'
 import { buildFleet, compareLoopWithEngine, createAcwrCopies, recomputeWithLoop } from './acwr-fixtures.ts'

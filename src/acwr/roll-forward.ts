@@ -1,5 +1,5 @@
 import fp from 'fastify-plugin'
-import { recalculateAcwr } from './service.ts'
+import { recalculateAcwr } from './recalculate.ts'
 
 /**
  * With ACWR_ROLL_FORWARD_INTERVAL_S > 0, extends every athlete's series to today on that
@@ -14,7 +14,11 @@ export default fp(async function acwrRollForward (app) {
     if (running) return
     running = true
     try {
-      const result = await recalculateAcwr(app.db, { from: 'roll-forward', batchSize: app.config.ACWR_BATCH_ATHLETES })
+      const result = await recalculateAcwr(app.db, {
+        from: 'roll-forward',
+        batchSize: app.config.ACWR_BATCH_ATHLETES,
+        onAthleteFailed: (athleteId, err) => app.log.error({ err, athleteId }, 'ACWR roll-forward failed for one athlete')
+      })
       app.log.info(result, 'ACWR rolled forward')
     } catch (err) {
       app.log.error({ err }, 'ACWR roll-forward failed')

@@ -1,7 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { AthleteParams, ErrorResponse } from '../schemas/common.ts'
 import { AcwrLatest, AcwrQuery, AcwrSeries, RecalculateBody, RecalculateReply } from './schemas.ts'
-import { acwrSeries, latestAcwr, recalculateAcwr } from './service.ts'
+import { acwrSeries, latestAcwr } from './service.ts'
+import { recalculateAcwr } from './recalculate.ts'
 
 const acwrRoutes: FastifyPluginAsyncTypebox = async app => {
   app.post('/admin/batch-recalculate-acwr', {
@@ -18,7 +19,8 @@ const acwrRoutes: FastifyPluginAsyncTypebox = async app => {
     return recalculateAcwr(app.db, {
       athleteIds: body?.athleteIds,
       from: body === null ? 'roll-forward' : body.from ?? null,
-      batchSize: app.config.ACWR_BATCH_ATHLETES
+      batchSize: app.config.ACWR_BATCH_ATHLETES,
+      onAthleteFailed: (athleteId, err) => request.log.error({ err, athleteId }, 'ACWR recompute failed for one athlete')
     })
   })
 

@@ -49,5 +49,7 @@ export const RecalculateBody = Nullable(Type.Object({
 export const RecalculateReply = Type.Object({
   athletes: Type.Integer(),
   days: Type.Integer({ description: 'athlete-days computed' }),
-  durationMs: Type.Number()
+  durationMs: Type.Number(),
+  failed: Type.Integer({ description: 'athletes whose series could not be computed; every other athlete was' }),
+  failedAthleteIds: Type.Array(Type.Integer(), { description: 'those athletes, in id order; their stored rows are unchanged' })
 })

@@ -1,66 +1,18 @@
 import { httpErrors } from '@fastify/sensible'
-import { sql } from 'kysely'
 import type { Database } from '../db/database.ts'
-import { listAthleteIds, lockAthletes } from '../db/athletes.ts'
-import { recomputeAcwrFrom, rollAcwrForward } from './engine.ts'
+import { lockAthletes } from '../db/athletes.ts'
+import { rollAcwrForward } from './engine.ts'
 import { findAcwrState, listAcwrRows, type AcwrRow, type AcwrState } from './queries.ts'
 import { DEFAULT_RANGE_DAYS, MAX_RANGE_DAYS } from './schemas.ts'
 import type { AcwrModel } from './models.ts'
 
 const DAY_MS = 86_400_000
 
-/**
- * Rows written by one batch job past which acwr_daily's planner statistics are refreshed at
- * once: a first full recompute fills an empty table, and until autovacuum catches up, the
- * planner would keep treating it as empty and scan it whole on every ingest.
- */
-const ANALYZE_AFTER_ROWS = 50_000
-
 export function addDays (day: string, days: number): string {
   return new Date(Date.parse(`${day}T00:00:00Z`) + days * DAY_MS).toISOString().slice(0, 10)
 }
 
 const daysBetween = (from: string, to: string) => Math.round((Date.parse(to) - Date.parse(from)) / DAY_MS)
-
-export interface RecalculateOptions {
-  /** Every athlete when omitted. */
-  athleteIds?: number[]
-  /** A day to recompute from, null for the whole history, or 'roll-forward' for only the days after each athlete's last computed day. */
-  from: string | null | 'roll-forward'
-  /** Athletes per transaction. */
-  batchSize: number
-  onBatch?: (done: number, total: number) => void
-}
-
-/**
- * Recomputes ACWR for many athletes, one transaction per batch of athletes so that locks
- * and memory stay bounded; a failed batch leaves earlier batches committed.
- */
-export async function recalculateAcwr (db: Database, { athleteIds, from, batchSize, onBatch }: RecalculateOptions): Promise<{ athletes: number, days: number, durationMs: number }> {
-  const started = performance.now()
-  const known = await listAthleteIds(db)
-  const ids = athleteIds === undefined ? known : [...new Set(athleteIds)].sort((a, b) => a - b)
-  if (athleteIds !== undefined) {
-    const knownIds = new Set(known)
-    const unknown = ids.filter(id => !knownIds.has(id))
-    if (unknown.length > 0) throw httpErrors.notFound(`athleteIds: unknown athlete ${unknown.slice(0, 10).join(', ')}`)
-  }
-  const batches = Math.ceil(ids.length / batchSize)
-  let days = 0
-  let written = 0
-  for (let batch = 0; batch < batches; batch++) {
-    const chunk = ids.slice(batch * batchSize, (batch + 1) * batchSize)
-    const counts = await db.transaction().execute(async trx => {
-      const athletes = await lockAthletes(trx, chunk)
-      return from === 'roll-forward' ? rollAcwrForward(trx, athletes) : recomputeAcwrFrom(trx, athletes, from)
-    })
-    days += counts.days
-    written += counts.written
-    onBatch?.(batch + 1, batches)
-  }
-  if (written >= ANALYZE_AFTER_ROWS) await sql`analyze acwr_daily`.execute(db)
-  return { athletes: ids.length, days, durationMs: Math.round(performance.now() - started) }
-}
 
 /**
  * The athlete's ACWR state, with the series extended to today first when it stops short:

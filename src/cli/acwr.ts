@@ -1,5 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander'
-import { recalculateAcwr } from '../acwr/service.ts'
+import { recalculateAcwr } from '../acwr/recalculate.ts'
 import { withDatabase } from './context.ts'
 import { printResult, progressBar } from './output.ts'
 
@@ -19,7 +19,7 @@ function day (value: string): string {
 export function registerAcwrCommands (program: Command): void {
   const acwr = program.command('acwr').description('ACWR maintenance')
   acwr.command('recalc')
-    .description('recompute ACWR for some athletes (or all), from a day (or their whole history)')
+    .description('recompute ACWR for some athletes (or all), from a day (or their whole history); an athlete that cannot be computed is named and the rest go on (exit code 1)')
     .option('--athlete <id>', 'an athlete to recompute; repeat for several', athleteId)
     .option('--from <day>', 'recompute from this day (YYYY-MM-DD) instead of the whole history', day)
     .option('--json', 'print machine-readable output')
@@ -33,11 +33,16 @@ export function registerAcwrCommands (program: Command): void {
           onBatch: (done, total) => {
             bar ??= progressBar('batches', total, options)
             bar.update(done)
+          },
+          onAthleteFailed: (athleteId, err) => {
+            process.stderr.write(`athlete ${athleteId}: ${err instanceof Error ? err.message : String(err)}\n`)
           }
         })
         bar?.stop()
         return summary
       })
       printResult(result, options)
+      // Every other athlete was computed; a script still learns that some were not.
+      if (result.failed > 0) process.exitCode = 1
     })
 }

@@ -20,6 +20,9 @@ export interface ReferenceDay {
 
 const sum = (values: number[]) => values.reduce((a, b) => a + b, 0)
 
+/** The SQL recurrence flushes values below the smallest normal double to 0 (see docs/science.md). */
+const flushed = (value: number) => Math.abs(value) < 2.2250738585072014e-308 ? 0 : value
+
 /** loads[0] is the first activity day, the last element today. */
 export function referenceSeries (loads: number[], { model, acuteDays: A, chronicDays: C, decayRate }: ReferenceSettings): ReferenceDay[] {
   const mean = (t: number, days: number) => {
@@ -28,7 +31,7 @@ export function referenceSeries (loads: number[], { model, acuteDays: A, chronic
   }
   const ewma = (lambda: number) => {
     const values: number[] = []
-    loads.forEach((load, t) => values.push(t === 0 ? load : lambda * load + (1 - lambda) * values[t - 1]!))
+    loads.forEach((load, t) => values.push(t === 0 ? load : flushed(lambda * load + (1 - lambda) * values[t - 1]!)))
     return values
   }
   const acuteEwma = ewma(2 / (A + 1))

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
-import { recalculateAcwr } from '../../src/acwr/service.ts'
+import { recalculateAcwr } from '../../src/acwr/recalculate.ts'
 import { build, createTestDatabase, TEST_ADMIN_TOKEN, TEST_TOKEN_KEY } from '../helper.ts'
 import { acwrDigest, athletesWithSeries, runCli, seedTrainingHistory } from './support.ts'
 

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
 import type { App } from '../../src/app.ts'
-import { recalculateAcwr } from '../../src/acwr/service.ts'
+import { recalculateAcwr } from '../../src/acwr/recalculate.ts'
 import { build, startOwnDatabaseServer } from '../helper.ts'
 import { daysAgo, ingest, run } from '../fixtures.ts'
 import { acwrDigest } from './support.ts'

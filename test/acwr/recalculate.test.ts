@@ -1,0 +1,73 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import t from 'tap'
+import { sql } from 'kysely'
+import { build } from '../helper.ts'
+import { adminHeaders, createAthlete, daysAgo, ingest, run } from '../fixtures.ts'
+import { runCli } from '../cli/run-cli.ts'
+import type { App } from '../../src/app.ts'
+
+/**
+ * Five athletes with ten days of history each, whose series then lose their last three days;
+ * from then on, any write of the second athlete's ACWR rows fails, as a statement that cannot
+ * compute their series would.
+ */
+async function fleetWithOneBrokenAthlete (app: App): Promise<{ ids: number[], broken: number }> {
+  const ids: number[] = []
+  for (let i = 0; i < 5; i++) {
+    const { id } = await createAthlete(app)
+    await ingest(app, id, [run(1, daysAgo(9), 10 + i)])
+    ids.push(id)
+  }
+  const broken = ids[1]!
+  await app.db.deleteFrom('acwr_daily').where('day', '>', daysAgo(3)).execute()
+  await sql`
+    create function fail_one_athlete() returns trigger language plpgsql as $$
+    begin
+      if new.athlete_id = ${sql.lit(broken)} then raise exception 'this athlete cannot be computed'; end if;
+      return new;
+    end $$;
+    create trigger fail_one_athlete before insert or update on acwr_daily for each row execute function fail_one_athlete();
+  `.execute(app.db)
+  return { ids, broken }
+}
+
+const lastDays = async (app: App) => {
+  const rows = await app.db.selectFrom('acwr_daily').select(['athlete_id', eb => eb.fn.max('day').as('last')]).groupBy('athlete_id').execute()
+  return new Map(rows.map(row => [row.athlete_id, row.last]))
+}
+
+t.test('a batch recompute names the athlete it could not compute and computes every other one', async t => {
+  const app = await build(t, { env: { ACWR_BATCH_ATHLETES: '3' } })
+  const { ids, broken } = await fleetWithOneBrokenAthlete(app)
+  const res = await app.inject({ method: 'POST', url: '/admin/batch-recalculate-acwr', headers: adminHeaders })
+  t.equal(res.statusCode, 200)
+  t.match(res.json(), { athletes: 5, days: 12, failed: 1, failedAthleteIds: [broken] })
+  const last = await lastDays(app)
+  for (const id of ids) t.equal(last.get(id), id === broken ? daysAgo(3) : daysAgo(0), `athlete ${id}`)
+
+  const full = await app.inject({ method: 'POST', url: '/admin/batch-recalculate-acwr', headers: adminHeaders, payload: { from: daysAgo(5) } })
+  t.match(full.json(), { athletes: 5, failed: 1, failedAthleteIds: [broken] }, 'a recompute from a day isolates it too')
+})
+
+t.test('acwr recalc names the athlete it could not compute, computes the rest and exits 1', async t => {
+  const app = await build(t)
+  const { ids, broken } = await fleetWithOneBrokenAthlete(app)
+  const result = await runCli(t, app.databaseUrl, ['acwr', 'recalc', '--json'])
+  t.equal(result.code, 1)
+  t.match(JSON.parse(result.stdout), { athletes: 5, failed: 1, failedAthleteIds: [broken] })
+  t.match(result.stderr, new RegExp(`athlete ${broken}: this athlete cannot be computed`))
+  const last = await lastDays(app)
+  t.same(ids.filter(id => last.get(id) === daysAgo(0)), ids.filter(id => id !== broken))
+})
+
+t.test('the roll-forward schedule extends every other athlete and logs the one it could not compute', async t => {
+  const lines: string[] = []
+  const app = await build(t, { env: { ACWR_ROLL_FORWARD_INTERVAL_S: '1' }, onLog: line => lines.push(line) })
+  const { ids, broken } = await fleetWithOneBrokenAthlete(app)
+  await sleep(1300)
+  const last = await lastDays(app)
+  t.same(ids.filter(id => last.get(id) === daysAgo(0)), ids.filter(id => id !== broken))
+  const failure = lines.map(line => JSON.parse(line)).find(entry => entry.msg === 'ACWR roll-forward failed for one athlete')
+  t.equal(failure?.athleteId, broken)
+  t.ok(lines.some(line => line.includes('"msg":"ACWR rolled forward"') && line.includes(`"failedAthleteIds":[${broken}]`)))
+})
