@@ -1,5 +1,7 @@
-import { sql } from 'kysely'
+import { sql, type Transaction } from 'kysely'
+import { anyOf, rowsDiffer, unnestRows } from '../db/batch.ts'
 import type { Database } from '../db/database.ts'
+import type { DB } from '../db/types.ts'
 import type { ActivitySource, ActivityView, NewActivity } from './schemas.ts'
 
 export interface ActivityRow extends NewActivity {
@@ -7,49 +9,79 @@ export interface ActivityRow extends NewActivity {
   trimp: number
 }
 
+/** The stored fields an upsert compares: a row whose fields all match is not rewritten. */
+const COMPARED_COLUMNS = [
+  'start_date_local', 'name', 'sport_type', 'distance_m', 'elevation_gain_m', 'moving_time_s', 'average_heartrate',
+  'max_heartrate', 'perceived_effort', 'external_load', 'trimp', 'source'
+] as const
+
+function activityBatch (rows: ActivityRow[]) {
+  const column = <K extends keyof ActivityRow>(key: K) => rows.map(row => row[key] ?? null)
+  return unnestRows('given', {
+    id: { type: 'bigint[]', values: column('id') },
+    start_date_local: { type: 'timestamp[]', values: column('startDateLocal').map(stripZone) },
+    name: { type: 'text[]', values: column('name') },
+    sport_type: { type: 'text[]', values: column('sportType') },
+    distance_m: { type: 'float8[]', values: column('distanceM') },
+    elevation_gain_m: { type: 'float8[]', values: column('elevationGainM') },
+    moving_time_s: { type: 'integer[]', values: column('movingTimeS') },
+    average_heartrate: { type: 'float8[]', values: column('averageHeartrate') },
+    max_heartrate: { type: 'float8[]', values: column('maxHeartrate') },
+    perceived_effort: { type: 'smallint[]', values: column('perceivedEffort') },
+    external_load: { type: 'float8[]', values: column('externalLoad') },
+    trimp: { type: 'float8[]', values: column('trimp') }
+  })
+}
+
 /**
  * One statement for the whole batch: the rows travel as one array per column and are
  * unnested, so the parameter count does not grow with the batch. Rows whose values did not
  * change are not rewritten. Returns how many were written, and the earliest day they touched:
- * an updated activity touches both its old and its new day.
+ * an updated activity touches both its old and its new day. The caller holds the athlete's
+ * lock, so no other writer changes these rows between the two CTEs.
  */
-export async function upsertActivityRows (trx: Database, athleteId: number, rows: ActivityRow[], source: ActivitySource): Promise<{ upserted: number, earliestDay: string | null }> {
-  const column = <K extends keyof ActivityRow>(key: K) => rows.map(row => row[key] ?? null)
-  const ids = column('id')
-  const { rows: [result] } = await sql<{ upserted: number, earliest_day: string | null }>`
-    with previous as (
-      select id, day from activities where athlete_id = ${athleteId} and id = any(${ids}::bigint[])
-    ),
-    written as (
-      insert into activities as stored (athlete_id, id, day, start_date_local, name, sport_type, distance_m,
-        elevation_gain_m, moving_time_s, average_heartrate, max_heartrate, perceived_effort, external_load, trimp, source)
-      select ${athleteId}, given.id, given.start_date_local::date, given.start_date_local, given.name, given.sport_type,
-        given.distance_m, given.elevation_gain_m, given.moving_time_s, given.average_heartrate, given.max_heartrate,
-        given.perceived_effort, given.external_load, given.trimp, ${source}
-      from unnest(${ids}::bigint[], ${column('startDateLocal').map(stripZone)}::timestamp[], ${column('name')}::text[],
-          ${column('sportType')}::text[], ${column('distanceM')}::float8[], ${column('elevationGainM')}::float8[],
-          ${column('movingTimeS')}::int[], ${column('averageHeartrate')}::float8[], ${column('maxHeartrate')}::float8[],
-          ${column('perceivedEffort')}::smallint[], ${column('externalLoad')}::float8[], ${column('trimp')}::float8[])
-        as given (id, start_date_local, name, sport_type, distance_m, elevation_gain_m, moving_time_s,
-          average_heartrate, max_heartrate, perceived_effort, external_load, trimp)
-      on conflict (athlete_id, id) do update
-        set (day, start_date_local, name, sport_type, distance_m, elevation_gain_m, moving_time_s,
-            average_heartrate, max_heartrate, perceived_effort, external_load, trimp, source, updated_at)
-          = (excluded.day, excluded.start_date_local, excluded.name, excluded.sport_type, excluded.distance_m,
-            excluded.elevation_gain_m, excluded.moving_time_s, excluded.average_heartrate, excluded.max_heartrate,
-            excluded.perceived_effort, excluded.external_load, excluded.trimp, excluded.source, now())
-        where (stored.start_date_local, stored.name, stored.sport_type, stored.distance_m, stored.elevation_gain_m,
-            stored.moving_time_s, stored.average_heartrate, stored.max_heartrate, stored.perceived_effort,
-            stored.external_load, stored.trimp, stored.source)
-          is distinct from (excluded.start_date_local, excluded.name, excluded.sport_type, excluded.distance_m,
-            excluded.elevation_gain_m, excluded.moving_time_s, excluded.average_heartrate, excluded.max_heartrate,
-            excluded.perceived_effort, excluded.external_load, excluded.trimp, excluded.source)
-      returning id, day
-    )
-    select count(*)::int as upserted, least(min(written.day), min(previous.day)) as earliest_day
-    from written left join previous on previous.id = written.id
-  `.execute(trx)
-  return { upserted: result!.upserted, earliestDay: result!.earliest_day }
+export async function upsertActivityRows (trx: Transaction<DB>, athleteId: number, rows: ActivityRow[], source: ActivitySource): Promise<{ upserted: number, earliestDay: string | null }> {
+  const result = await trx
+    .with('previous', db => db.selectFrom('activities').select(['id', 'day'])
+      .where('athlete_id', '=', athleteId).where('id', '=', anyOf(rows.map(row => row.id))))
+    .with('written', db => db.insertInto('activities')
+      .columns(['athlete_id', 'id', 'day', 'start_date_local', 'name', 'sport_type', 'distance_m', 'elevation_gain_m',
+        'moving_time_s', 'average_heartrate', 'max_heartrate', 'perceived_effort', 'external_load', 'trimp', 'source'])
+      .expression(db.selectFrom(activityBatch(rows)).select(eb => [
+        eb.val(athleteId).as('athlete_id'), 'given.id', eb.cast<string>('given.start_date_local', 'date').as('day'),
+        'given.start_date_local', 'given.name', 'given.sport_type', 'given.distance_m', 'given.elevation_gain_m',
+        'given.moving_time_s', 'given.average_heartrate', 'given.max_heartrate', 'given.perceived_effort',
+        'given.external_load', 'given.trimp', eb.val(source).as('source')
+      ]))
+      .onConflict(oc => oc.columns(['athlete_id', 'id'])
+        .doUpdateSet({
+          day: eb => eb.ref('excluded.day'),
+          start_date_local: eb => eb.ref('excluded.start_date_local'),
+          name: eb => eb.ref('excluded.name'),
+          sport_type: eb => eb.ref('excluded.sport_type'),
+          distance_m: eb => eb.ref('excluded.distance_m'),
+          elevation_gain_m: eb => eb.ref('excluded.elevation_gain_m'),
+          moving_time_s: eb => eb.ref('excluded.moving_time_s'),
+          average_heartrate: eb => eb.ref('excluded.average_heartrate'),
+          max_heartrate: eb => eb.ref('excluded.max_heartrate'),
+          perceived_effort: eb => eb.ref('excluded.perceived_effort'),
+          external_load: eb => eb.ref('excluded.external_load'),
+          trimp: eb => eb.ref('excluded.trimp'),
+          source: eb => eb.ref('excluded.source'),
+          updated_at: sql`now()`
+        })
+        .where(eb => rowsDiffer(
+          COMPARED_COLUMNS.map(column => eb.ref(`activities.${column}`)),
+          COMPARED_COLUMNS.map(column => eb.ref(`excluded.${column}`)))))
+      .returning(['id', 'day']))
+    .selectFrom('written')
+    .leftJoin('previous', 'previous.id', 'written.id')
+    .select(eb => [
+      eb.cast<number>(eb.fn.countAll(), 'integer').as('upserted'),
+      eb.fn<string | null>('least', [eb.fn.min('written.day'), eb.fn.min('previous.day')]).as('earliestDay')
+    ])
+    .executeTakeFirstOrThrow()
+  return { upserted: result.upserted, earliestDay: result.earliestDay }
 }
 
 /** The wall-clock time as PostgreSQL's `timestamp` reads it: Strava's trailing Z means nothing here. */
@@ -102,34 +134,32 @@ export async function listActivityRows (db: Database, athleteId: number, { from,
     name: row.name,
     externalLoad: row.external_load,
     trimp: row.trimp,
-    source: row.source as ActivitySource
+    source: row.source
   }))
 }
 
-export interface HeartRateActivity {
-  athlete_id: number
-  id: number
-  moving_time_s: number
-  average_heartrate: number
-  trimp: number
-}
-
-export async function listHeartRateActivities (trx: Database, athleteIds: number[]): Promise<HeartRateActivity[]> {
+export async function listHeartRateActivities (trx: Transaction<DB>, athleteIds: number[]) {
   return trx.selectFrom('activities')
     .select(['athlete_id', 'id', 'moving_time_s', 'average_heartrate', 'trimp'])
     .$narrowType<{ average_heartrate: number }>()
-    .where('athlete_id', '=', sql<number>`any(${athleteIds}::bigint[])`)
+    .where('athlete_id', '=', anyOf(athleteIds))
     .where('average_heartrate', 'is not', null)
     .execute()
 }
 
+export type HeartRateActivity = Awaited<ReturnType<typeof listHeartRateActivities>>[number]
+
 /** Rewrites TRIMP for many activities in one statement. */
-export async function updateTrimp (trx: Database, rows: Array<{ athlete_id: number, id: number, trimp: number }>): Promise<void> {
+export async function updateTrimp (trx: Transaction<DB>, rows: Array<Pick<HeartRateActivity, 'athlete_id' | 'id' | 'trimp'>>): Promise<void> {
   if (rows.length === 0) return
-  await sql`
-    update activities set trimp = given.trimp, updated_at = now()
-    from unnest(${rows.map(r => r.athlete_id)}::bigint[], ${rows.map(r => r.id)}::bigint[], ${rows.map(r => r.trimp)}::float8[])
-      as given (athlete_id, id, trimp)
-    where activities.athlete_id = given.athlete_id and activities.id = given.id
-  `.execute(trx)
+  await trx.updateTable('activities')
+    .from(unnestRows('given', {
+      athlete_id: { type: 'bigint[]', values: rows.map(row => row.athlete_id) },
+      id: { type: 'bigint[]', values: rows.map(row => row.id) },
+      trimp: { type: 'float8[]', values: rows.map(row => row.trimp) }
+    }))
+    .set({ trimp: eb => eb.ref('given.trimp'), updated_at: sql`now()` })
+    .whereRef('activities.athlete_id', '=', 'given.athlete_id')
+    .whereRef('activities.id', '=', 'given.id')
+    .execute()
 }

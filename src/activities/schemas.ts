@@ -1,4 +1,6 @@
+import type { Selectable } from 'kysely'
 import { Type, type Static } from 'typebox'
+import type { Activities } from '../db/types.ts'
 import { AthleteParams, Day, DAY_PATTERN, Id, Nullable, Text } from '../schemas/common.ts'
 
 // Strava's own start_date_local carries a "Z" although it is local wall-clock time, so a
@@ -37,8 +39,8 @@ export const ActivityInput = Type.Object({
 export type NewActivity = Static<typeof ActivityInput>
 
 /** Where an activity's fields came from: pushed through the API, synced from Strava, or imported from the athlete's export. */
-export const ACTIVITY_SOURCES = ['api', 'strava', 'import'] as const
-export type ActivitySource = typeof ACTIVITY_SOURCES[number]
+export type ActivitySource = Selectable<Activities>['source']
+export const ACTIVITY_SOURCES = ['api', 'strava', 'import'] as const satisfies readonly ActivitySource[]
 
 export const UpsertActivitiesBody = Type.Object({
   activities: Type.Array(ActivityInput, { maxItems: 10_000 })

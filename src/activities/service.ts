@@ -1,5 +1,7 @@
 import { httpErrors } from '@fastify/sensible'
+import type { Transaction } from 'kysely'
 import type { Database } from '../db/database.ts'
+import type { DB } from '../db/types.ts'
 import { findAthlete, lockAthletes, type LockedAthlete } from '../db/athletes.ts'
 import { recomputeAcwrFrom } from '../acwr/engine.ts'
 import { externalLoad, trimp } from './loads.ts'
@@ -9,7 +11,7 @@ import {
 } from './queries.ts'
 
 /** Locks one athlete for the rest of the transaction, or fails with a 404. */
-export async function lockAthlete (trx: Database, athleteId: number): Promise<LockedAthlete> {
+export async function lockAthlete (trx: Transaction<DB>, athleteId: number): Promise<LockedAthlete> {
   const [athlete] = await lockAthletes(trx, [athleteId])
   if (!athlete) throw httpErrors.notFound(`athlete ${athleteId} not found`)
   return athlete
@@ -42,7 +44,7 @@ export async function upsertActivities (db: Database, athleteId: number, items: 
  * computed once per activity, one upsert statement, and the ACWR update from the earliest
  * day touched.
  */
-export async function ingestActivities (trx: Database, athlete: LockedAthlete, items: NewActivity[], source: ActivitySource): Promise<{ upserted: number, recomputedFrom: string | null }> {
+export async function ingestActivities (trx: Transaction<DB>, athlete: LockedAthlete, items: NewActivity[], source: ActivitySource): Promise<{ upserted: number, recomputedFrom: string | null }> {
   const profile = heartRateProfile(athlete)
   const rows: ActivityRow[] = items.map(item => ({
     ...item,
@@ -68,7 +70,7 @@ export async function deleteActivity (db: Database, athleteId: number, activityI
  * After an athlete's sex or heart-rate settings change, rewrites the TRIMP of their
  * activities that have heart rate. The caller holds the athletes' locks and recomputes ACWR.
  */
-export async function refreshTrimp (trx: Database, athletes: LockedAthlete[]): Promise<void> {
+export async function refreshTrimp (trx: Transaction<DB>, athletes: LockedAthlete[]): Promise<void> {
   const profiles = new Map(athletes.map(athlete => [athlete.id, heartRateProfile(athlete)]))
   const activities = await listHeartRateActivities(trx, [...profiles.keys()])
   const changed = activities

@@ -1,5 +1,5 @@
-import { sql } from 'kysely'
-import type { Database } from '../db/database.ts'
+import { sql, type Transaction } from 'kysely'
+import type { DB } from '../db/types.ts'
 import type { LockedAthlete } from '../db/athletes.ts'
 import { ACWR_MODELS } from './models.ts'
 import { FULL_HISTORY, ROLL_FORWARD, acwrUpdateStatement, type AcwrUpdateCounts } from './statement.ts'
@@ -8,7 +8,7 @@ import { FULL_HISTORY, ROLL_FORWARD, acwrUpdateStatement, type AcwrUpdateCounts 
  * Brings the athletes' ACWR series up to date from `from` through today: one statement per
  * model among them. The caller holds the athletes' row locks (lockAthletes) in `trx`.
  */
-async function updateAcwr (trx: Database, athletes: Pick<LockedAthlete, 'id' | 'acwr_model'>[], from: string): Promise<AcwrUpdateCounts> {
+async function updateAcwr (trx: Transaction<DB>, athletes: Pick<LockedAthlete, 'id' | 'acwr_model'>[], from: string): Promise<AcwrUpdateCounts> {
   const totals: AcwrUpdateCounts = { days: 0, written: 0 }
   // The statement sorts the athletes' whole series twice; with the default work_mem a batch
   // of athletes spills those sorts to disk. SET LOCAL ends with the transaction.
@@ -24,11 +24,11 @@ async function updateAcwr (trx: Database, athletes: Pick<LockedAthlete, 'id' | '
 }
 
 /** Recomputes from `day` (clamped to each athlete's series), or the whole history when null. */
-export function recomputeAcwrFrom (trx: Database, athletes: Pick<LockedAthlete, 'id' | 'acwr_model'>[], day: string | null): Promise<AcwrUpdateCounts> {
+export function recomputeAcwrFrom (trx: Transaction<DB>, athletes: Pick<LockedAthlete, 'id' | 'acwr_model'>[], day: string | null): Promise<AcwrUpdateCounts> {
   return updateAcwr(trx, athletes, day ?? FULL_HISTORY)
 }
 
 /** Computes only the days after each athlete's last computed day, through today. */
-export function rollAcwrForward (trx: Database, athletes: Pick<LockedAthlete, 'id' | 'acwr_model'>[]): Promise<AcwrUpdateCounts> {
+export function rollAcwrForward (trx: Transaction<DB>, athletes: Pick<LockedAthlete, 'id' | 'acwr_model'>[]): Promise<AcwrUpdateCounts> {
   return updateAcwr(trx, athletes, ROLL_FORWARD)
 }

@@ -1,23 +1,15 @@
 import { sql } from 'kysely'
 import type { Database } from '../db/database.ts'
 
-export interface AcwrState {
-  acwr_model: string
-  acute_days: number
-  chronic_days: number
-  decay_rate: number
-  /** Today in the athlete's timezone. */
-  today: string
-  first_activity_day: string | null
-  last_computed_day: string | null
-}
-
-/** An athlete's ACWR settings and how far their series reaches, or undefined for an unknown athlete. */
-export async function findAcwrState (db: Database, athleteId: number): Promise<AcwrState | undefined> {
+/**
+ * An athlete's ACWR settings and how far their series reaches (`today` is today in the
+ * athlete's timezone), or undefined for an unknown athlete.
+ */
+export async function findAcwrState (db: Database, athleteId: number) {
   return db.selectFrom('athletes')
     .select(eb => [
       'acwr_model', 'acute_days', 'chronic_days', 'decay_rate',
-      sql<string>`(now() at time zone timezone)::date`.as('today'),
+      sql<string>`(now() at time zone ${eb.ref('timezone')})::date`.as('today'),
       eb.selectFrom('activities').select(inner => inner.fn.min('day').as('day'))
         .whereRef('activities.athlete_id', '=', 'athletes.id').as('first_activity_day'),
       eb.selectFrom('acwr_daily').select(inner => inner.fn.max('day').as('day'))
@@ -36,5 +28,7 @@ export async function listAcwrRows (db: Database, athleteId: number, from: strin
     .orderBy('day')
     .execute()
 }
+
+export type AcwrState = NonNullable<Awaited<ReturnType<typeof findAcwrState>>>
 
 export type AcwrRow = Awaited<ReturnType<typeof listAcwrRows>>[number]

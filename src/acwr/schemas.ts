@@ -46,6 +46,12 @@ export const RecalculateBody = Nullable(Type.Object({
   from: Type.Optional(Day)
 }, { additionalProperties: false }))
 
+export const AcwrSummary = Type.Object({
+  athletes: Type.Integer({ minimum: 0, description: 'athletes with at least one activity, so with an ACWR series' }),
+  athletesStale: Type.Integer({ minimum: 0, description: 'of those, athletes whose series does not yet reach today in their own timezone' }),
+  lastRecalculatedAt: Nullable(Type.String({ format: 'date-time' }))
+})
+
 export const RecalculateReply = Type.Object({
   athletes: Type.Integer(),
   days: Type.Integer({ description: 'athlete-days computed' }),

@@ -4,7 +4,6 @@ import { lockAthletes } from '../db/athletes.ts'
 import { rollAcwrForward } from './engine.ts'
 import { findAcwrState, listAcwrRows, type AcwrRow, type AcwrState } from './queries.ts'
 import { DEFAULT_RANGE_DAYS, MAX_RANGE_DAYS } from './schemas.ts'
-import type { AcwrModel } from './models.ts'
 
 const DAY_MS = 86_400_000
 
@@ -52,7 +51,7 @@ export async function acwrSeries (db: Database, athleteId: number, query: { from
   const rows = await listAcwrRows(db, athleteId, from, to)
   return {
     athleteId,
-    model: state.acwr_model as AcwrModel,
+    model: state.acwr_model,
     acuteDays: state.acute_days,
     chronicDays: state.chronic_days,
     decayRate: state.decay_rate,

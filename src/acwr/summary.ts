@@ -1,15 +1,9 @@
 import { sql } from 'kysely'
+import type { Static } from 'typebox'
 import type { Database } from '../db/database.ts'
+import type { AcwrSummary } from './schemas.ts'
 
-export interface AcwrSummary {
-  /** Athletes with at least one activity, i.e. with an ACWR series. */
-  athletes: number
-  /** Of those, athletes whose series does not yet reach today in their own timezone. */
-  athletesStale: number
-  lastRecalculatedAt: string | null
-}
-
-export async function summarizeAcwr (db: Database): Promise<AcwrSummary> {
+export async function summarizeAcwr (db: Database): Promise<Static<typeof AcwrSummary>> {
   const row = await db.selectFrom('athletes')
     .leftJoin(
       eb => eb.selectFrom('acwr_daily')
@@ -19,10 +13,10 @@ export async function summarizeAcwr (db: Database): Promise<AcwrSummary> {
       join => join.onRef('series.athlete_id', '=', 'athletes.id')
     )
     .where(eb => eb.exists(eb.selectFrom('activities').select(sql`1`.as('one')).whereRef('activities.athlete_id', '=', 'athletes.id')))
-    .select([
+    .select(eb => [
       sql<number>`count(*)::int`.as('athletes'),
       sql<number>`(count(*) filter (where series.last_day is null
-        or series.last_day < (now() at time zone athletes.timezone)::date))::int`.as('athletesStale'),
+        or series.last_day < (now() at time zone ${eb.ref('athletes.timezone')})::date))::int`.as('athletesStale'),
       sql<Date | null>`max(series.computed_at)`.as('lastRecalculatedAt')
     ])
     .executeTakeFirstOrThrow()

@@ -1,6 +1,8 @@
-import { sql } from 'kysely'
+import { sql, type Transaction } from 'kysely'
 import type { AthleteRow } from '../db/athletes.ts'
+import { rowsDiffer, unnestRows } from '../db/batch.ts'
 import type { Database } from '../db/database.ts'
+import type { DB } from '../db/types.ts'
 import type { AthleteUpsert } from './schemas.ts'
 
 /** The names among `zones` that PostgreSQL does not know as timezones. */
@@ -13,65 +15,77 @@ export async function findUnknownTimezones (db: Database, zones: string[]): Prom
   return rows.map(row => row.name)
 }
 
-export interface UpsertedAthlete {
-  id: number
-  strava_athlete_id: number
-  /** An existing athlete whose sex, heart rate or timezone changed: loads and ACWR are stale. */
-  loads_changed: boolean
+function athleteBatch (items: AthleteUpsert[]) {
+  const column = <K extends keyof AthleteUpsert>(key: K) => items.map(item => item[key] ?? null)
+  return unnestRows('given', {
+    strava_athlete_id: { type: 'bigint[]', values: column('stravaAthleteId') },
+    name: { type: 'text[]', values: column('name') },
+    sex: { type: 'text[]', values: column('sex') },
+    resting_hr: { type: 'smallint[]', values: column('restingHr') },
+    max_hr: { type: 'smallint[]', values: column('maxHr') },
+    timezone: { type: 'text[]', values: column('timezone') }
+  })
 }
 
 /**
  * One statement: inserts new athletes and updates existing ones, keyed by Strava athlete id.
- * A field left out keeps its stored value. Unchanged rows are not rewritten.
+ * A field left out keeps its stored value. Unchanged rows are not rewritten. `loads_changed`
+ * marks an existing athlete whose sex, heart rate or timezone changed: their loads and ACWR
+ * are stale.
  */
-export async function upsertAthleteRows (trx: Database, items: AthleteUpsert[]): Promise<UpsertedAthlete[]> {
-  const column = <K extends keyof AthleteUpsert>(key: K) => items.map(item => item[key] ?? null)
-  const { rows } = await sql<UpsertedAthlete>`
-    with incoming as (
-      select given.strava_athlete_id, existing.id as existing_id,
-        coalesce(given.name, existing.name) as name,
-        coalesce(given.sex, existing.sex) as sex,
-        coalesce(given.resting_hr, existing.resting_hr) as resting_hr,
-        coalesce(given.max_hr, existing.max_hr) as max_hr,
-        coalesce(given.timezone, existing.timezone, 'UTC') as timezone,
-        existing.id is not null as existed,
-        existing.name as old_name, existing.sex as old_sex, existing.resting_hr as old_resting_hr,
-        existing.max_hr as old_max_hr, existing.timezone as old_timezone
-      from unnest(${column('stravaAthleteId')}::bigint[], ${column('name')}::text[], ${column('sex')}::text[],
-          ${column('restingHr')}::smallint[], ${column('maxHr')}::smallint[], ${column('timezone')}::text[])
-        as given (strava_athlete_id, name, sex, resting_hr, max_hr, timezone)
-      left join athletes existing on existing.strava_athlete_id = given.strava_athlete_id
-    ),
-    written as (
-      insert into athletes as stored (strava_athlete_id, name, sex, resting_hr, max_hr, timezone)
-      select strava_athlete_id, name, sex, resting_hr, max_hr, timezone from incoming
-      where not existed
-        or (old_name, old_sex, old_resting_hr, old_max_hr, old_timezone) is distinct from (name, sex, resting_hr, max_hr, timezone)
-      on conflict (strava_athlete_id) do update
-        set (name, sex, resting_hr, max_hr, timezone, updated_at)
-          = (excluded.name, excluded.sex, excluded.resting_hr, excluded.max_hr, excluded.timezone, now())
-      returning id, strava_athlete_id
-    )
-    select coalesce(written.id, incoming.existing_id) as id, incoming.strava_athlete_id,
-      incoming.existed and (old_sex, old_resting_hr, old_max_hr, old_timezone)
-        is distinct from (incoming.sex, incoming.resting_hr, incoming.max_hr, incoming.timezone) as loads_changed
-    from incoming left join written on written.strava_athlete_id = incoming.strava_athlete_id
-  `.execute(trx)
-  return rows
+export async function upsertAthleteRows (trx: Transaction<DB>, items: AthleteUpsert[]) {
+  return trx
+    .with('incoming', db => db.selectFrom(athleteBatch(items))
+      .leftJoin('athletes as existing', 'existing.strava_athlete_id', 'given.strava_athlete_id')
+      .select(eb => [
+        'given.strava_athlete_id', 'existing.id as existing_id',
+        eb.fn.coalesce('given.name', 'existing.name').as('name'),
+        eb.fn.coalesce('given.sex', 'existing.sex').as('sex'),
+        eb.fn.coalesce('given.resting_hr', 'existing.resting_hr').as('resting_hr'),
+        eb.fn.coalesce('given.max_hr', 'existing.max_hr').as('max_hr'),
+        eb.fn.coalesce('given.timezone', 'existing.timezone', sql.lit('UTC')).as('timezone'),
+        eb('existing.id', 'is not', null).as('existed'),
+        'existing.name as old_name', 'existing.sex as old_sex', 'existing.resting_hr as old_resting_hr',
+        'existing.max_hr as old_max_hr', 'existing.timezone as old_timezone'
+      ]))
+    .with('written', db => db.insertInto('athletes')
+      .columns(['strava_athlete_id', 'name', 'sex', 'resting_hr', 'max_hr', 'timezone'])
+      .expression(db.selectFrom('incoming')
+        .select(['strava_athlete_id', 'name', 'sex', 'resting_hr', 'max_hr', 'timezone'])
+        .where(eb => eb.or([
+          eb.not('existed'),
+          rowsDiffer(
+            [eb.ref('old_name'), eb.ref('old_sex'), eb.ref('old_resting_hr'), eb.ref('old_max_hr'), eb.ref('old_timezone')],
+            [eb.ref('name'), eb.ref('sex'), eb.ref('resting_hr'), eb.ref('max_hr'), eb.ref('timezone')])
+        ])))
+      .onConflict(oc => oc.column('strava_athlete_id').doUpdateSet({
+        name: eb => eb.ref('excluded.name'),
+        sex: eb => eb.ref('excluded.sex'),
+        resting_hr: eb => eb.ref('excluded.resting_hr'),
+        max_hr: eb => eb.ref('excluded.max_hr'),
+        timezone: eb => eb.ref('excluded.timezone'),
+        updated_at: sql`now()`
+      }))
+      .returning(['id', 'strava_athlete_id']))
+    .selectFrom('incoming')
+    .leftJoin('written', 'written.strava_athlete_id', 'incoming.strava_athlete_id')
+    .select(eb => [
+      eb.fn.coalesce('written.id', 'incoming.existing_id').$notNull().as('id'),
+      'incoming.strava_athlete_id',
+      eb.and([
+        eb.ref('incoming.existed'),
+        rowsDiffer(
+          [eb.ref('old_sex'), eb.ref('old_resting_hr'), eb.ref('old_max_hr'), eb.ref('old_timezone')],
+          [eb.ref('incoming.sex'), eb.ref('incoming.resting_hr'), eb.ref('incoming.max_hr'), eb.ref('incoming.timezone')])
+      ]).$castTo<boolean>().as('loads_changed')
+    ])
+    .execute()
 }
 
-export interface SettingsRow {
-  acwr_model: string
-  acute_days: number
-  chronic_days: number
-  decay_rate: number
-  resting_hr: number | null
-  max_hr: number | null
-  sex: string | null
-  timezone: string
-}
+/** The settings an athlete can change, as stored. */
+export type SettingsRow = Pick<AthleteRow, 'acwr_model' | 'acute_days' | 'chronic_days' | 'decay_rate' | 'resting_hr' | 'max_hr' | 'sex' | 'timezone'>
 
-export async function updateAthleteSettings (trx: Database, athleteId: number, settings: SettingsRow): Promise<AthleteRow> {
+export async function updateAthleteSettings (trx: Transaction<DB>, athleteId: number, settings: SettingsRow): Promise<AthleteRow> {
   return trx.updateTable('athletes')
     .set({ ...settings, updated_at: sql`now()` })
     .where('id', '=', athleteId)

@@ -2,7 +2,6 @@ import { httpErrors } from '@fastify/sensible'
 import type { Database } from '../db/database.ts'
 import { recomputeAcwrFrom } from '../acwr/engine.ts'
 import { lockAthlete, refreshTrimp } from '../activities/service.ts'
-import type { AcwrModel } from '../acwr/models.ts'
 import { findAthlete, lockAthletes, type AthleteRow } from '../db/athletes.ts'
 import { findUnknownTimezones, updateAthleteSettings, upsertAthleteRows, type SettingsRow } from './queries.ts'
 import type { AthleteUpsert, AthleteView, SettingsChange } from './schemas.ts'
@@ -15,12 +14,12 @@ export function toAthlete (row: AthleteRow): AthleteView {
     id: row.id,
     stravaAthleteId: row.strava_athlete_id,
     name: row.name,
-    sex: row.sex as AthleteView['sex'],
+    sex: row.sex,
     restingHr: row.resting_hr,
     maxHr: row.max_hr,
     timezone: row.timezone,
     settings: {
-      acwrModel: row.acwr_model as AcwrModel,
+      acwrModel: row.acwr_model,
       acuteDays: row.acute_days,
       chronicDays: row.chronic_days,
       decayRate: row.decay_rate

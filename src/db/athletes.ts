@@ -1,6 +1,7 @@
-import { sql, type Selectable } from 'kysely'
+import type { Selectable, Transaction } from 'kysely'
+import { anyOf } from './batch.ts'
 import type { Database } from './database.ts'
-import type { Athletes } from './types.ts'
+import type { Athletes, DB } from './types.ts'
 
 // The athlete rows that every feature reads: the lock that serializes writes to one athlete's
 // data, and plain lookups. They live below the features so that acwr, activities and athletes
@@ -9,13 +10,7 @@ import type { Athletes } from './types.ts'
 export type AthleteRow = Selectable<Athletes>
 
 /** What the ACWR engine and the load formulas need to know about a locked athlete. */
-export interface LockedAthlete {
-  id: number
-  acwr_model: string
-  sex: string | null
-  resting_hr: number | null
-  max_hr: number | null
-}
+export type LockedAthlete = Pick<AthleteRow, 'id' | 'acwr_model' | 'sex' | 'resting_hr' | 'max_hr'>
 
 /**
  * Locks the athletes' rows until the transaction ends, in id order so that two batches
@@ -24,10 +19,10 @@ export interface LockedAthlete {
  * as a serial run would. `no key update` still lets other tables' foreign keys reference
  * the row meanwhile. Returns the athletes that exist.
  */
-export async function lockAthletes (trx: Database, athleteIds: number[]): Promise<LockedAthlete[]> {
+export async function lockAthletes (trx: Transaction<DB>, athleteIds: number[]): Promise<LockedAthlete[]> {
   return trx.selectFrom('athletes')
     .select(['id', 'acwr_model', 'sex', 'resting_hr', 'max_hr'])
-    .where('id', '=', sql<number>`any(${athleteIds}::bigint[])`)
+    .where('id', '=', anyOf(athleteIds))
     .orderBy('id')
     .forNoKeyUpdate()
     .execute()

@@ -20,7 +20,7 @@ export class SchemaMismatchError extends Error {
 export function expectedSchema (source = readFileSync(typesFile, 'utf8')): Map<string, string[]> {
   const interfaces = new Map<string, Array<[field: string, type: string]>>()
   for (const [, name, body] of source.matchAll(/export interface (\w+) \{([^}]*)\}/g)) {
-    interfaces.set(name!, [...body!.matchAll(/^\s+"?(\w+)"?\??: (\w+)/gm)].map(m => [m[1]!, m[2]!]))
+    interfaces.set(name!, [...body!.matchAll(/^\s+"?(\w+)"?\??: (.+);$/gm)].map(m => [m[1]!, m[2]!]))
   }
   return new Map((interfaces.get('DB') ?? []).map(([table, type]) =>
     [table, (interfaces.get(type) ?? []).map(([column]) => column)]))

@@ -23,7 +23,7 @@ export interface Activities {
   moving_time_s: number;
   name: string | null;
   perceived_effort: number | null;
-  source: Generated<string>;
+  source: Generated<"api" | "strava" | "import">;
   sport_type: string;
   start_date: Timestamp | null;
   start_date_local: string;
@@ -60,7 +60,7 @@ export interface ApiKeys {
 
 export interface Athletes {
   acute_days: Generated<number>;
-  acwr_model: Generated<string>;
+  acwr_model: Generated<"rolling" | "rolling-uncoupled" | "ewma" | "decay">;
   chronic_days: Generated<number>;
   created_at: Generated<Timestamp>;
   decay_rate: Generated<number>;
@@ -68,7 +68,7 @@ export interface Athletes {
   max_hr: number | null;
   name: string | null;
   resting_hr: number | null;
-  sex: string | null;
+  sex: "M" | "F" | null;
   strava_athlete_id: number | null;
   timezone: Generated<string>;
   updated_at: Generated<Timestamp>;
@@ -85,7 +85,7 @@ export interface StravaTokens {
   refresh_claimed_until: Timestamp | null;
   refresh_token: string;
   scope: string | null;
-  status: Generated<string>;
+  status: Generated<"active" | "invalid">;
   updated_at: Generated<Timestamp>;
 }
 
@@ -93,7 +93,7 @@ export interface TokenEvents {
   athlete_id: number;
   created_at: Generated<Timestamp>;
   detail: string | null;
-  event: string;
+  event: "saved" | "refreshed" | "refresh_failed" | "invalidated" | "deleted" | "re_encrypted";
   id: Generated<number>;
 }
 

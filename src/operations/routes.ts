@@ -1,9 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
+import { AcwrSummary } from '../acwr/schemas.ts'
 import { summarizeAcwr } from '../acwr/summary.ts'
 import { migrationStatus } from '../db/migrations.ts'
 import { findMissingSchema } from '../db/schema-check.ts'
 import { ErrorResponse } from '../schemas/common.ts'
+import { TokenSummarySchema } from '../tokens/schemas.ts'
 import { summarizeTokens } from '../tokens/summary.ts'
 
 const Milliseconds = Type.Number({ minimum: 0 })
@@ -28,12 +30,8 @@ const DatabaseOptimizationStatus = Type.Object({
     slowest: Type.Array(Type.Object({ sqlFingerprint: Type.String(), ms: Milliseconds }),
       { description: 'statements with their worst duration, parameters and literals stripped' })
   }),
-  tokens: Type.Object({ total: Count, healthy: Count, expiringSoon: Count, expired: Count, invalid: Count, missing: Count }),
-  acwr: Type.Object({
-    athletes: Count,
-    athletesStale: Count,
-    lastRecalculatedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()])
-  }),
+  tokens: TokenSummarySchema,
+  acwr: AcwrSummary,
   schema: Type.Object({ verified: Type.Boolean(), appliedMigrations: Count, pendingMigrations: Count })
 })
 

@@ -1,9 +1,7 @@
 import { sql } from 'kysely'
 import type { Database } from '../db/database.ts'
-import { EXPIRING_SOON_MINUTES, summarizeTokens, type TokenSummary } from './summary.ts'
-
-export const TOKEN_STATUSES = ['healthy', 'expiringSoon', 'expired', 'invalid', 'missing'] as const
-export type TokenStatus = typeof TOKEN_STATUSES[number]
+import type { AthleteTokenHealth, TokenHealthReport, TokenStatus } from './schemas.ts'
+import { EXPIRING_SOON_MINUTES, summarizeTokens } from './summary.ts'
 
 /** Per athlete, the bucket summarizeTokens counts it in (same order of tests, same boundary). */
 const tokenStatus = sql<TokenStatus>`case
@@ -18,15 +16,6 @@ export interface HealthQuery {
   limit: number
   /** The last athlete id of the previous page. */
   afterAthleteId?: number
-}
-
-export interface AthleteTokenHealth {
-  athleteId: number
-  status: TokenStatus
-  expiresAt: string | null
-  lastRefreshedAt: string | null
-  failureCount: number | null
-  lastError: string | null
 }
 
 /** One page of athletes in id order, keyset-paged; no token material is selected. */
@@ -46,12 +35,6 @@ export async function listTokenHealth (db: Database, { status, limit, afterAthle
   if (afterAthleteId !== undefined) query = query.where('athletes.id', '>', afterAthleteId)
   if (status) query = query.where(tokenStatus, '=', status)
   return query.execute()
-}
-
-export interface TokenHealthReport {
-  summary: TokenSummary
-  athletes: AthleteTokenHealth[]
-  nextCursor: string | null
 }
 
 export async function tokenHealthReport (db: Database, query: HealthQuery): Promise<TokenHealthReport> {

@@ -5,7 +5,8 @@ import tokenAdminRoutes from './admin-routes.ts'
 import { tokenCipherFromConfig, type TokenCipher } from './crypto.ts'
 import oauthRoutes from './oauth-routes.ts'
 import { stateKeyFrom } from './oauth.ts'
-import { refreshDueTokens, type RefreshCounts } from './refresh.ts'
+import { refreshDueTokens } from './refresh.ts'
+import type { RefreshCounts } from './schemas.ts'
 import { createStravaClient, type StravaClient } from './strava-client.ts'
 
 declare module 'fastify' {

@@ -1,6 +1,7 @@
-import { sql, type UpdateObject } from 'kysely'
+import { sql, type Transaction, type UpdateObject } from 'kysely'
 import type { Database } from '../db/database.ts'
-import type { DB } from '../db/types.ts'
+import { unnestRows } from '../db/batch.ts'
+import type { DB, TokenEvents } from '../db/types.ts'
 
 /** A token as stored: both values sealed by the TokenCipher, expiry in epoch seconds. */
 export interface SealedToken {
@@ -11,13 +12,13 @@ export interface SealedToken {
   scope: string | null
 }
 
-export type TokenEvent = 'saved' | 'refreshed' | 'refresh_failed' | 'invalidated' | 'deleted' | 're_encrypted'
+export type TokenEvent = TokenEvents['event']
 
 /**
  * The athletes among `athleteIds` that exist, locked against deletion (FOR KEY SHARE) until the
  * transaction ends, so that the tokens written next cannot lose their athlete midway.
  */
-export async function lockExistingAthletes (trx: Database, athleteIds: number[]): Promise<Set<number>> {
+export async function lockExistingAthletes (trx: Transaction<DB>, athleteIds: number[]): Promise<Set<number>> {
   const rows = await trx.selectFrom('athletes').select('id')
     .where('id', '=', sql<number>`any(${athleteIds}::bigint[])`)
     .forKeyShare()
@@ -29,24 +30,28 @@ export async function lockExistingAthletes (trx: Database, athleteIds: number[])
  * One statement for any number of tokens. A save replaces the token and makes it active
  * again (an athlete who re-authorized is refreshable); it leaves a refresh lease alone.
  */
-export async function upsertSealedTokens (trx: Database, tokens: SealedToken[]): Promise<void> {
+export async function upsertSealedTokens (trx: Transaction<DB>, tokens: SealedToken[]): Promise<void> {
   await trx.insertInto('strava_tokens')
     .columns(['athlete_id', 'access_token', 'refresh_token', 'expires_at', 'scope'])
-    .expression(sql`select id, access_token, refresh_token, to_timestamp(expires_at), scope from unnest(
-      ${tokens.map(t => t.athleteId)}::bigint[], ${tokens.map(t => t.accessToken)}::text[],
-      ${tokens.map(t => t.refreshToken)}::text[], ${tokens.map(t => t.expiresAt)}::float8[],
-      ${tokens.map(t => t.scope)}::text[]) as u(id, access_token, refresh_token, expires_at, scope)`)
-    .onConflict(oc => oc.column('athlete_id').doUpdateSet(eb => ({
-      access_token: eb.ref('excluded.access_token'),
-      refresh_token: eb.ref('excluded.refresh_token'),
-      expires_at: eb.ref('excluded.expires_at'),
-      scope: eb.ref('excluded.scope'),
+    .expression(eb => eb.selectFrom(unnestRows('given', {
+      athlete_id: { type: 'bigint[]', values: tokens.map(t => t.athleteId) },
+      access_token: { type: 'text[]', values: tokens.map(t => t.accessToken) },
+      refresh_token: { type: 'text[]', values: tokens.map(t => t.refreshToken) },
+      expires_at: { type: 'float8[]', values: tokens.map(t => t.expiresAt) },
+      scope: { type: 'text[]', values: tokens.map(t => t.scope) }
+    })).select(eb => ['given.athlete_id', 'given.access_token', 'given.refresh_token',
+      eb.fn<Date>('to_timestamp', ['given.expires_at']).as('expires_at'), 'given.scope']))
+    .onConflict(oc => oc.column('athlete_id').doUpdateSet({
+      access_token: eb => eb.ref('excluded.access_token'),
+      refresh_token: eb => eb.ref('excluded.refresh_token'),
+      expires_at: eb => eb.ref('excluded.expires_at'),
+      scope: eb => eb.ref('excluded.scope'),
       status: 'active',
       invalid_since: null,
       failure_count: 0,
       last_error: null,
       updated_at: sql`now()`
-    })))
+    }))
     .execute()
 }
 
@@ -54,7 +59,21 @@ export async function insertTokenEvents (trx: Database, athleteIds: number[], ev
   if (athleteIds.length === 0) return
   await trx.insertInto('token_events')
     .columns(['athlete_id', 'event', 'detail'])
-    .expression(sql`select id, ${event}, ${detail}::text from unnest(${athleteIds}::bigint[]) as u(id)`)
+    .expression(eb => eb.selectFrom(unnestRows('given', { athlete_id: { type: 'bigint[]', values: athleteIds } }))
+      .select(eb => ['given.athlete_id', eb.val(event).as('event'), eb.cast<string | null>(eb.val(detail), 'text').as('detail')]))
+    .execute()
+}
+
+/** Replaces the sealed values of many tokens in one statement, leaving everything else as it was. */
+export async function rewriteSealedTokens (trx: Transaction<DB>, tokens: Array<Pick<SealedToken, 'athleteId' | 'accessToken' | 'refreshToken'>>): Promise<void> {
+  await trx.updateTable('strava_tokens')
+    .from(unnestRows('given', {
+      athlete_id: { type: 'bigint[]', values: tokens.map(t => t.athleteId) },
+      access_token: { type: 'text[]', values: tokens.map(t => t.accessToken) },
+      refresh_token: { type: 'text[]', values: tokens.map(t => t.refreshToken) }
+    }))
+    .set({ access_token: eb => eb.ref('given.access_token'), refresh_token: eb => eb.ref('given.refresh_token') })
+    .whereRef('strava_tokens.athlete_id', '=', 'given.athlete_id')
     .execute()
 }
 

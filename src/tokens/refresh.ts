@@ -3,6 +3,7 @@ import pLimit from 'p-limit'
 import type { Database } from '../db/database.ts'
 import { isDatabaseUnavailable } from '../db/errors.ts'
 import type { TokenCipher } from './crypto.ts'
+import type { RefreshCounts } from './schemas.ts'
 import { claimDueTokens, invalidateToken, recordRefresh, recordRefreshFailure, releaseClaims, type ClaimedToken } from './queries.ts'
 import { StravaError, type StravaClient } from './strava-client.ts'
 
@@ -18,15 +19,6 @@ export interface RefreshOptions {
   concurrency?: number
   /** Called after each token's outcome is stored, e.g. for a progress bar. */
   onProgress?: (done: number) => void
-}
-
-export interface RefreshCounts {
-  checked: number
-  refreshed: number
-  failed: number
-  invalidated: number
-  skipped: number
-  durationMs: number
 }
 
 type Outcome = 'refreshed' | 'failed' | 'invalidated' | 'skipped' | 'misconfigured'

@@ -1,7 +1,7 @@
 import { sql } from 'kysely'
 import type { Database } from '../db/database.ts'
 import type { TokenCipher } from './crypto.ts'
-import { insertTokenEvents } from './queries.ts'
+import { insertTokenEvents, rewriteSealedTokens } from './queries.ts'
 
 const currentPrefix = (cipher: TokenCipher) => `v1.${cipher.currentKeyId}.%`
 
@@ -34,10 +34,7 @@ async function rotateBatch (db: Database, cipher: TokenCipher, batchSize: number
     if (rows.length === 0) return 0
     const ids = rows.map(r => r.athlete_id)
     const reseal = (sealed: string) => cipher.isStale(sealed) ? cipher.seal(cipher.open(sealed)) : sealed
-    await sql`update strava_tokens set access_token = u.access_token, refresh_token = u.refresh_token
-      from unnest(${ids}::bigint[], ${rows.map(r => reseal(r.access_token))}::text[], ${rows.map(r => reseal(r.refresh_token))}::text[])
-        as u(athlete_id, access_token, refresh_token)
-      where strava_tokens.athlete_id = u.athlete_id`.execute(trx)
+    await rewriteSealedTokens(trx, rows.map(r => ({ athleteId: r.athlete_id, accessToken: reseal(r.access_token), refreshToken: reseal(r.refresh_token) })))
     await insertTokenEvents(trx, ids, 're_encrypted', `key ${cipher.currentKeyId}`)
     return rows.length
   })

@@ -1,17 +1,21 @@
-import { Type } from 'typebox'
+import { Type, type Static } from 'typebox'
 import { Id, Text } from '../schemas/common.ts'
 
 /** Strava tokens are short printable strings; the bound keeps a pasted document out. */
 const TokenValue = (description: string) => Type.String({ minLength: 1, maxLength: 2048, pattern: '^[\\x21-\\x7e]+$', description })
 
+export const TokenInput = Type.Object({
+  athleteId: Id('trainload athlete id'),
+  accessToken: TokenValue('Strava access token'),
+  refreshToken: TokenValue('Strava refresh token'),
+  expiresAt: Type.Integer({ minimum: 0, maximum: 253402300799, description: 'access token expiry, epoch seconds' }),
+  scope: Type.Optional(Type.Union([Text({ maxLength: 200 }), Type.Null()]))
+}, { additionalProperties: false })
+/** A token as a caller gives it, in plaintext; only src/tokens seals and opens them. */
+export type PlainToken = Static<typeof TokenInput>
+
 export const SaveTokensBody = Type.Object({
-  tokens: Type.Array(Type.Object({
-    athleteId: Id('trainload athlete id'),
-    accessToken: TokenValue('Strava access token'),
-    refreshToken: TokenValue('Strava refresh token'),
-    expiresAt: Type.Integer({ minimum: 0, maximum: 253402300799, description: 'access token expiry, epoch seconds' }),
-    scope: Type.Optional(Type.Union([Text({ maxLength: 200 }), Type.Null()]))
-  }, { additionalProperties: false }), { minItems: 1, maxItems: 10_000 })
+  tokens: Type.Array(TokenInput, { minItems: 1, maxItems: 10_000 })
 }, { additionalProperties: false })
 
 export const SaveTokensReply = Type.Object({ saved: Type.Integer() })
@@ -30,13 +34,16 @@ export const RefreshTokensReply = Type.Object({
   skipped: Type.Integer(),
   durationMs: Type.Integer()
 })
+export type RefreshCounts = Static<typeof RefreshTokensReply>
 
-const Status = Type.Union([
+/** The bucket an athlete's token falls in; summarizeTokens counts each. */
+export const TokenStatusSchema = Type.Union([
   Type.Literal('healthy'), Type.Literal('expiringSoon'), Type.Literal('expired'), Type.Literal('invalid'), Type.Literal('missing')
 ])
+export type TokenStatus = Static<typeof TokenStatusSchema>
 
 export const TokenHealthQuery = Type.Object({
-  status: Type.Optional(Status),
+  status: Type.Optional(TokenStatusSchema),
   limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
   cursor: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,15}$', description: 'nextCursor of the previous page' }))
 }, { additionalProperties: false })
@@ -44,18 +51,25 @@ export const TokenHealthQuery = Type.Object({
 const Count = Type.Integer({ minimum: 0 })
 const Timestamp = Type.Union([Type.String({ format: 'date-time' }), Type.Null()])
 
+export const TokenSummarySchema = Type.Object({ total: Count, healthy: Count, expiringSoon: Count, expired: Count, invalid: Count, missing: Count })
+export type TokenSummary = Static<typeof TokenSummarySchema>
+
+export const AthleteTokenHealthSchema = Type.Object({
+  athleteId: Type.Integer(),
+  status: TokenStatusSchema,
+  expiresAt: Timestamp,
+  lastRefreshedAt: Timestamp,
+  failureCount: Type.Union([Type.Integer(), Type.Null()]),
+  lastError: Type.Union([Type.String(), Type.Null()])
+})
+export type AthleteTokenHealth = Static<typeof AthleteTokenHealthSchema>
+
 export const TokenHealthReply = Type.Object({
-  summary: Type.Object({ total: Count, healthy: Count, expiringSoon: Count, expired: Count, invalid: Count, missing: Count }),
-  athletes: Type.Array(Type.Object({
-    athleteId: Type.Integer(),
-    status: Status,
-    expiresAt: Timestamp,
-    lastRefreshedAt: Timestamp,
-    failureCount: Type.Union([Type.Integer(), Type.Null()]),
-    lastError: Type.Union([Type.String(), Type.Null()])
-  })),
+  summary: TokenSummarySchema,
+  athletes: Type.Array(AthleteTokenHealthSchema),
   nextCursor: Type.Union([Type.String(), Type.Null()])
 })
+export type TokenHealthReport = Static<typeof TokenHealthReply>
 
 export const CleanupBody = Type.Object({
   invalidForDays: Type.Integer({ minimum: 0, maximum: 3650, default: 30 })

@@ -1,15 +1,9 @@
+import type { Transaction } from 'kysely'
 import type { Database } from '../db/database.ts'
+import type { DB } from '../db/types.ts'
 import type { TokenCipher } from './crypto.ts'
+import type { PlainToken } from './schemas.ts'
 import { insertTokenEvents, loadSealedTokens, lockExistingAthletes, upsertSealedTokens, type SealedToken } from './queries.ts'
-
-export interface PlainToken {
-  athleteId: number
-  accessToken: string
-  refreshToken: string
-  /** Epoch seconds. */
-  expiresAt: number
-  scope?: string | null
-}
 
 /** Rows per statement: unnest takes five arrays whatever the count, this only bounds memory. */
 const SAVE_CHUNK = 2000
@@ -39,7 +33,7 @@ function assertDistinctAthletes (tokens: PlainToken[]): void {
 }
 
 /** Saves tokens inside `trx`: one upsert and one audit insert per chunk. */
-export async function saveSealedTokens (trx: Database, tokens: SealedToken[], detail: string | null = null): Promise<void> {
+export async function saveSealedTokens (trx: Transaction<DB>, tokens: SealedToken[], detail: string | null = null): Promise<void> {
   for (let i = 0; i < tokens.length; i += SAVE_CHUNK) {
     const chunk = tokens.slice(i, i + SAVE_CHUNK)
     await upsertSealedTokens(trx, chunk)

@@ -1,17 +1,9 @@
 import { sql } from 'kysely'
 import type { Database } from '../db/database.ts'
+import type { TokenSummary } from './schemas.ts'
 
 /** Minutes left under which an access token counts as expiring soon (and is due for refresh). */
 export const EXPIRING_SOON_MINUTES = 60
-
-export interface TokenSummary {
-  total: number
-  healthy: number
-  expiringSoon: number
-  expired: number
-  invalid: number
-  missing: number
-}
 
 /**
  * Every athlete falls in exactly one bucket: no token (missing), a token Strava rejected

@@ -18,7 +18,7 @@ async function seedFleet (app: App): Promise<number[]> {
     access_token: app.tokenCipher.seal(`secret-access-${athleteId}`),
     refresh_token: app.tokenCipher.seal(`secret-refresh-${athleteId}`),
     expires_at: sql<Date>`now() + make_interval(mins => ${minutesLeft})`,
-    status: invalidDays === undefined ? 'active' : 'invalid',
+    status: invalidDays === undefined ? 'active' as const : 'invalid' as const,
     invalid_since: invalidDays === undefined ? null : sql<Date>`now() - make_interval(days => ${invalidDays})`,
     last_error: invalidDays === undefined ? null : 'Strava rejected the refresh token (HTTP 400)'
   })
