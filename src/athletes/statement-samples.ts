@@ -1,0 +1,21 @@
+import { inTransaction, type StatementSample } from '../db/statement-check.ts'
+import { findApiKeyAthlete, issueApiKey, revokeApiKeys } from './api-keys.ts'
+import { findUnknownTimezones, listAthletesPage, updateAthleteSettings, upsertAthleteRows } from './queries.ts'
+
+export const statementSamples: StatementSample[] = [
+  { name: 'findUnknownTimezones', run: db => findUnknownTimezones(db, ['Europe/Paris']) },
+  {
+    name: 'upsertAthleteRows',
+    run: db => inTransaction(db, trx => upsertAthleteRows(trx, [{ stravaAthleteId: 1, name: 'Ada', sex: 'F', restingHr: 48, maxHr: 186, timezone: 'Europe/Paris' }]))
+  },
+  {
+    name: 'updateAthleteSettings',
+    run: db => inTransaction(db, trx => updateAthleteSettings(trx, 1, {
+      acwr_model: 'rolling', acute_days: 7, chronic_days: 28, decay_rate: 0.05, resting_hr: null, max_hr: null, sex: null, timezone: 'UTC'
+    }))
+  },
+  { name: 'listAthletesPage', run: db => listAthletesPage(db, { limit: 10, afterId: 1 }) },
+  { name: 'issueApiKey', run: db => issueApiKey(db, 1) },
+  { name: 'findApiKeyAthlete', run: db => findApiKeyAthlete(db, 'tl_sample') },
+  { name: 'revokeApiKeys', run: db => revokeApiKeys(db, 1) }
+]
