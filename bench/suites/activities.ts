@@ -20,7 +20,7 @@ const sizes: Record<Mode, ActivitySizes> = {
   full: { athletes: 10, perAthlete: 10_000, rowByRow: 2_000, rounds: 3, warmup: 1 }
 }
 
-/** The most activities `PUT /api/athletes/:athleteId/activities` takes in one body (API.md). */
+/** The most activities `PUT /api/athletes/:athleteId/activities` takes in one body (docs/api.md). */
 const ACTIVITIES_PER_REQUEST = 10_000
 
 /** activityHistory yields about 0.9 activities a day; this many days always gives enough. */

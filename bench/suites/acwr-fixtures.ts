@@ -8,7 +8,7 @@ const FLEET_CHUNK = 100
  * A fleet of athletes with `days` days of history through today, written with set-based SQL.
  * Each day has a first session with probability 0.7 and, independently, a second with 0.1:
  * about 0.8 activities a day, 7% doubles and 27% rest days. Runs with heart rate, loads by
- * DESIGN.md's run formula and TRIMP with the default resting and maximum heart rate. The
+ * the run formula and TRIMP with the default resting and maximum heart rate. The
  * draws hash (athlete, day), so a fleet is the same on every run. Activities are written day
  * after day for all athletes, as they arrive in production, so one athlete's rows are spread
  * over the whole table. Every athlete uses the default model, settings and timezone.

@@ -86,7 +86,7 @@ export async function prepareAcwrReader (app: App, historyDays: number, today: s
   return { ready: true, path, headers, body, bytes: read.response.rawPayload.length, days: body.days?.length ?? 0 }
 }
 
-/** A 90-day body in API.md's shape, for the bare route when the real one is not there yet. */
+/** A 90-day body in the ACWR series' shape (docs/api.md), for the bare route when the real one is not there yet. */
 export function syntheticAcwrBody (today: string) {
   const side = (load: number) => ({ load, acute: 41.23, chronic: 38.91, ratio: 1.06 })
   return {

@@ -39,7 +39,7 @@ async function acwrAgainstBareRoute (context: SuiteContext, size: ApiSizes, serv
     if (!reader.ready) {
       const loads = await compareUnderLoad(size, { bare: { url: bare.url } }, progress)
       return [
-        loadCase(bareName, loads.bare, size, { note: 'payload: a synthetic 90-day body in API.md\'s shape', details: { bytes: bare.bytes } }),
+        loadCase(bareName, loads.bare, size, { note: 'payload: a synthetic 90-day body in the ACWR series\' shape', details: { bytes: bare.bytes } }),
         notRun(acwrName, `not run: ${reader.missingRoute} is not implemented yet (Fastify answers 404 "route not found")`, ACWR_SHARE_TARGET)
       ]
     }

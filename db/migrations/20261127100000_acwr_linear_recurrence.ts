@@ -10,7 +10,7 @@ import { sql, type Kysely } from 'kysely'
 // resumes, with the stored value of the day before), and the decay model subtracts the day
 // leaving its window. The state function is PL/pgSQL rather than SQL-language because
 // PostgreSQL cannot inline an SQL function called as an aggregate transition, and measured
-// it ran about twice as slow (DESIGN.md, timing table).
+// it ran about twice as slow.
 export async function up (db: Kysely<any>): Promise<void> {
   await sql`
     create function linear_recurrence_step(state double precision, a double precision, b double precision)

@@ -1,6 +1,6 @@
 /**
- * Load formulas carried over from the system trainload replaces (DESIGN.md, "Loads per
- * activity"). Pure functions: the ingest computes both loads once and stores them.
+ * Load formulas carried over from the system trainload replaces (docs/science.md). Pure
+ * functions: the ingest computes both loads once and stores them.
  */
 
 const MILES_PER_METRE = 0.000621371

@@ -60,7 +60,7 @@ export async function acwrSeries (db: Database, athleteId: number, query: { from
 }
 
 /**
- * Display zones of the external ratio (DESIGN.md). The ratio is undefined when the chronic
+ * Display zones of the external ratio (docs/science.md). The ratio is undefined when the chronic
  * load is 0: with no acute load either that is plain rest ('low'); with acute load it is load
  * arriving out of nothing, the steepest spike there is ('danger').
  */

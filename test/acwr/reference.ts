@@ -1,6 +1,6 @@
 /**
  * A plain, deliberately naive implementation of the four ACWR models, written straight from
- * DESIGN.md's definitions: every window is summed afresh for every day. The SQL engine is
+ * the definitions in docs/science.md: every window is summed afresh for every day. The SQL engine is
  * checked against it.
  */
 

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { zoneOf } from '../../src/acwr/service.ts'
 
-t.test('zones follow DESIGN.md: under 0.8 low, to 1.3 optimal, to 1.5 high, above danger', async t => {
+t.test('zones are under 0.8 low, to 1.3 optimal, to 1.5 high, above danger', async t => {
   const zone = (ratio: number) => zoneOf({ ratio, acute: ratio })
   t.equal(zone(0), 'low')
   t.equal(zone(0.79), 'low')
