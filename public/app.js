@@ -1,8 +1,10 @@
 import { apiRequest, ApiError } from './api.js'
+import { createActivityList } from './activities.js'
 import { createAcwrChart } from './chart.js'
-import {
-  changedSettings, describeModel, renderPanelError, renderPool, renderSettings, renderStatus, renderTokens
-} from './panels.js'
+import { localDay } from './format.js'
+import { describeModel, renderPanelError, renderPool, renderStatus, renderTokens } from './panels.js'
+import { changedSettings, renderSettings, showModelFields, validateSettings, watchSettings } from './settings.js'
+import { bandsOf } from './zones.js'
 
 const POOL_REFRESH_MS = 3000
 const $ = selector => document.querySelector(selector)
@@ -16,7 +18,17 @@ const session = {
   clear: () => sessionStorage.removeItem('trainload.session')
 }
 
-const state = { credential: null, isAdmin: false, athleteId: null, athlete: null, acwr: null, poll: null, nextCursor: null }
+const state = {
+  credential: null,
+  isAdmin: false,
+  athleteId: null,
+  athlete: null,
+  acwr: null,
+  latest: null,
+  poll: null,
+  athletes: [],
+  nextCursor: null
+}
 const api = (path, options) => apiRequest(path, { credential: state.credential, ...options })
 
 function showMessage (selector, message) {
@@ -25,55 +37,117 @@ function showMessage (selector, message) {
   node.hidden = !message
 }
 
-function isoDay (date) {
-  return [date.getFullYear(), date.getMonth() + 1, date.getDate()].map(n => String(n).padStart(2, '0')).join('-')
+/**
+ * Runs a user action. A rejected credential signs out; any other failure shows as a sentence
+ * in `where`, and the next action that succeeds clears it.
+ */
+function guarded (action, where = '#message') {
+  return async (...args) => {
+    try {
+      await action(...args)
+      showMessage(where)
+    } catch (err) {
+      if (err.status === 401 || !state.credential) signOut(err.message)
+      else showMessage(where, err.message)
+    }
+  }
 }
+
+const activities = createActivityList($('#activities'), {
+  api,
+  run: action => guarded(action),
+  dialog: $('#confirm'),
+  onChange: () => loadAcwr()
+})
 
 function selectedRange () {
   const days = Number(controls.range.value)
-  const to = new Date()
   // One day ahead covers athletes whose today is already tomorrow here; the API stops at their today.
-  to.setDate(to.getDate() + 1)
-  const from = new Date()
-  from.setDate(from.getDate() - days + 1)
-  return new URLSearchParams({ from: isoDay(from), to: isoDay(to) })
+  return new URLSearchParams({ from: localDay(1 - days), to: localDay(1) })
 }
 
-async function loadChart () {
-  state.acwr = await api(`/api/athletes/${state.athleteId}/acwr?${selectedRange()}`)
-  $('#model').textContent = describeModel(state.acwr)
-  chart.render(state.acwr, controls.kind.value)
+/** Days of history still needed before the chronic window is full, or null when it is full. */
+function missingDays () {
+  const days = state.acwr?.days ?? []
+  if (days.at(-1)?.complete) return null
+  return Math.max(1, state.acwr.chronicDays - days.length)
 }
 
-async function loadStatus () {
-  const latest = await api(`/api/athletes/${state.athleteId}/acwr/latest`)
-    .catch(err => { if (err.status === 404) return null; throw err })
-  renderStatus($('#status'), latest)
+function drawStatus () {
+  renderStatus($('#status'), state.latest, { bands: bandsOf(state.latest), timezone: state.athlete.timezone, missingDays: missingDays() })
+}
+
+function drawChart () {
+  const bands = bandsOf(state.latest)
+  $('#model').textContent = describeModel(state.acwr, bands, Boolean(state.latest?.bands))
+  chart.render(state.acwr, controls.kind.value, bands)
+}
+
+async function fetchLatest () {
+  return api(`/api/athletes/${state.athleteId}/acwr/latest`).catch(err => { if (err.status === 404) return null; throw err })
+}
+
+/** The chart and today's card, drawn together once both replies are in, so they agree on the bands. */
+async function loadAcwr () {
+  const [acwr, latest] = await Promise.all([api(`/api/athletes/${state.athleteId}/acwr?${selectedRange()}`), fetchLatest()])
+  Object.assign(state, { acwr, latest })
+  drawChart()
+  drawStatus()
 }
 
 async function showAthlete (athleteId) {
-  state.athleteId = athleteId
+  Object.assign(state, { athleteId, acwr: null, latest: null })
   session.save({ credential: state.credential, athleteId })
-  showMessage('#message')
   chart.clear()
   state.athlete = await api(`/api/athletes/${athleteId}`)
-  $('#identity').textContent = state.isAdmin ? 'admin' : (state.athlete.name ?? `athlete ${athleteId}`)
+  $('#identity').textContent = state.isAdmin
+    ? `admin · viewing ${state.athlete.name ?? `athlete ${athleteId}`}`
+    : (state.athlete.name ?? `athlete ${athleteId}`)
   renderSettings($('#settings-form'), state.athlete)
-  await Promise.all([loadChart(), loadStatus()])
+  showMessage('#settings .form-error')
+  $('#settings .saved').textContent = ''
+  await Promise.all([loadAcwr(), activities.load(athleteId)])
+}
+
+function athleteLabel (athlete) {
+  return `${athlete.name ?? 'unnamed'} (#${athlete.id})`
+}
+
+/** The picker's options: the athletes loaded so far that match the search, and always the one shown. */
+function fillPicker () {
+  const term = controls.athleteSearch.value.trim().toLowerCase()
+  const matches = state.athletes.filter(athlete => !term || athleteLabel(athlete).toLowerCase().includes(term))
+  const shown = state.athletes.find(athlete => athlete.id === state.athleteId)
+  const options = shown && !matches.includes(shown) ? [shown, ...matches] : matches
+  controls.athlete.replaceChildren(...options.map(athlete => {
+    const option = document.createElement('option')
+    option.value = String(athlete.id)
+    option.textContent = athleteLabel(athlete)
+    return option
+  }))
+  if (state.athleteId) controls.athlete.value = String(state.athleteId)
+  const more = state.nextCursor ? ', more to load' : ''
+  $('#picker-count').textContent = term ? `${matches.length} of ${state.athletes.length} loaded match${more}` : `${state.athletes.length} athletes${more}`
+  return matches
 }
 
 async function loadAthletePage () {
   const query = new URLSearchParams({ limit: '100', ...(state.nextCursor ? { cursor: state.nextCursor } : {}) })
   const page = await api(`/admin/athletes?${query}`)
-  for (const athlete of page.athletes) {
-    const option = document.createElement('option')
-    option.value = athlete.id
-    option.textContent = `${athlete.name ?? 'unnamed'} (#${athlete.id})`
-    controls.athlete.append(option)
-  }
+  state.athletes.push(...page.athletes)
   state.nextCursor = page.nextCursor
   $('#more-athletes').hidden = !page.nextCursor
+  fillPicker()
   return page.athletes
+}
+
+/** A search that matches nothing loaded yet pages on until it does, or the list ends. */
+async function searchAthletes () {
+  let matches = fillPicker()
+  while (matches.length === 0 && state.nextCursor) {
+    await loadAthletePage()
+    matches = fillPicker()
+  }
 }
 
 async function refreshOperations () {
@@ -87,18 +161,28 @@ async function refreshOperations () {
   }
 }
 
+/** Who the credential belongs to, from /api/me; null where the service predates that route. */
+async function whoAmI () {
+  try {
+    return await api('/api/me')
+  } catch (err) {
+    if (err.status === 404) return null
+    throw err
+  }
+}
+
 async function signIn ({ credential, athleteId }) {
-  Object.assign(state, { credential, isAdmin: !credential.startsWith('tl_'), nextCursor: null })
-  controls.athlete.replaceChildren()
-  let firstAthlete = athleteId
+  Object.assign(state, { credential, athletes: [], nextCursor: null })
+  const me = await whoAmI()
+  state.isAdmin = me ? me.kind === 'admin' : !credential.startsWith('tl_')
+  let firstAthlete = me?.athleteId ?? athleteId
   if (state.isAdmin) {
     const athletes = await loadAthletePage()
     firstAthlete ??= athletes[0]?.id
     if (firstAthlete === undefined) throw new ApiError(404, 'There are no athletes yet.')
-  } else if (!athleteId) {
+  } else if (!firstAthlete) {
     throw new ApiError(400, 'Enter your athlete id along with your API key.')
   }
-  controls.athlete.value = String(firstAthlete)
   for (const node of [$('#picker'), $('#pool'), $('#tokens')]) node.hidden = !state.isAdmin
   $('#sign-in').hidden = true
   $('#dashboard').hidden = false
@@ -114,40 +198,49 @@ function signOut (message) {
   clearInterval(state.poll)
   session.clear()
   chart.clear()
-  Object.assign(state, { credential: null, athlete: null, acwr: null, poll: null })
+  // Nothing of the previous person's stays on the page.
+  for (const node of [$('#status .body'), $('#activities ol'), $('#pool .body'), $('#tokens .body')]) node.replaceChildren()
+  Object.assign(state, { credential: null, athlete: null, acwr: null, latest: null, poll: null, athletes: [], athleteId: null })
   $('#dashboard').hidden = true
   $('#sign-out').hidden = true
   $('#sign-in').hidden = false
   $('#identity').textContent = ''
   $('#sign-in-form').reset()
+  controls.athleteSearch.value = ''
+  showMessage('#message')
   showMessage('#sign-in .error', message)
+  if (message) $('#sign-in-form input[name=credential]').focus()
 }
 
-/** Runs a user action; a rejected credential signs out, any other failure shows as a sentence. */
-function guarded (action, where = '#message') {
-  return async (...args) => {
-    try {
-      await action(...args)
-    } catch (err) {
-      if (err.status === 401 || !state.credential) signOut(err.message)
-      else showMessage(where, err.message)
-    }
+/** Sign-in failures stay on the sign-in card, where the person is looking. */
+async function signInOrExplain (attempt) {
+  try {
+    await signIn(attempt)
+    showMessage('#sign-in .error')
+  } catch (err) {
+    signOut(err.message)
   }
 }
 
-$('#sign-in-form').addEventListener('submit', guarded(async event => {
+$('#sign-in-form').addEventListener('submit', event => {
   event.preventDefault()
   const form = new FormData(event.target)
   const athleteId = form.get('athleteId') ? Number(form.get('athleteId')) : undefined
-  showMessage('#sign-in .error')
-  await signIn({ credential: String(form.get('credential')).trim(), athleteId })
-}))
+  signInOrExplain({ credential: String(form.get('credential')).trim(), athleteId })
+})
 
-$('#settings-form').addEventListener('submit', guarded(async event => {
+const settingsForm = $('#settings-form')
+watchSettings(settingsForm, model => showModelFields(settingsForm, model))
+settingsForm.addEventListener('submit', guarded(async event => {
   event.preventDefault()
-  const form = event.target
-  const note = form.querySelector('.note')
-  const changes = changedSettings(form, state.athlete)
+  const note = settingsForm.querySelector('.saved')
+  note.textContent = ''
+  const invalid = validateSettings(settingsForm)
+  if (invalid) {
+    invalid.focus()
+    throw new ApiError(400, 'Some settings need fixing; see the messages under the fields.')
+  }
+  const changes = changedSettings(settingsForm, state.athlete)
   if (Object.keys(changes).length === 0) {
     note.textContent = 'Nothing changed.'
     return
@@ -155,16 +248,17 @@ $('#settings-form').addEventListener('submit', guarded(async event => {
   note.textContent = 'Saving and recomputing…'
   state.athlete = await api(`/api/athletes/${state.athleteId}/settings`, { method: 'PATCH', body: changes })
     .finally(() => { note.textContent = '' })
-  renderSettings(form, state.athlete)
-  await Promise.all([loadChart(), loadStatus()])
-  note.textContent = 'Saved; the chart shows the recomputed ratios.'
-}))
+  renderSettings(settingsForm, state.athlete)
+  await loadAcwr()
+  note.textContent = 'Saved; the charts show the recomputed values.'
+}, '#settings .form-error'))
 
 controls.athlete.addEventListener('change', guarded(() => showAthlete(Number(controls.athlete.value))))
-controls.range.addEventListener('change', guarded(loadChart))
-for (const radio of controls.kind) radio.addEventListener('change', () => state.acwr && chart.render(state.acwr, controls.kind.value))
+controls.athleteSearch.addEventListener('input', guarded(searchAthletes))
+controls.range.addEventListener('change', guarded(loadAcwr))
+for (const radio of controls.kind) radio.addEventListener('change', () => state.acwr && drawChart())
 $('#more-athletes').addEventListener('click', guarded(loadAthletePage))
 $('#sign-out').addEventListener('click', () => signOut())
 
 const saved = session.load()
-if (saved?.credential) guarded(signIn)(saved)
+if (saved?.credential) signInOrExplain(saved)

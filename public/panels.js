@@ -1,86 +1,113 @@
 /** Rendering of the dashboard's cards. Values are always set as text, never parsed as HTML. */
+import { fixed, formatDay, formatTimestamp, percent } from './format.js'
+import { CAVEAT, describeBands, describeDivergence, ZONE_ADVICE, ZONE_MARKS, ZONE_TITLES } from './zones.js'
 
-const element = (tag, text, className) => {
+export const element = (tag, text, className) => {
   const node = document.createElement(tag)
   if (text !== undefined) node.textContent = text
   if (className) node.className = className
   return node
 }
 
-function definitionList (pairs) {
+export function definitionList (pairs) {
   const list = element('dl')
   for (const [term, value] of pairs) list.append(element('dt', term), element('dd', value))
   return list
 }
 
-const ratio = value => value == null ? '–' : value.toFixed(2)
-const number = (value, digits = 0) => value == null ? '–' : Number(value).toFixed(digits)
-const percent = value => value == null ? '–' : `${Math.round(value * 100)} %`
-const time = value => value ? new Date(value).toLocaleString() : 'never'
+/** The zone the card shows: the reply's, or insufficient-data where the window is not yet full. */
+export function effectiveZone (latest) {
+  if (latest.zone === 'insufficient-data' || !latest.complete || latest.external.ratio == null) return 'insufficient-data'
+  return latest.zone
+}
 
-export function renderStatus (card, latest) {
+function zoneBadge (zone) {
+  const badge = element('p', undefined, `zone zone-${zone}`)
+  badge.append(element('span', ZONE_MARKS[zone], 'mark'), ` ${ZONE_TITLES[zone]}`)
+  badge.querySelector('.mark').setAttribute('aria-hidden', 'true')
+  return badge
+}
+
+function bandList (bands, zone) {
+  const list = element('ul', undefined, 'bands')
+  list.setAttribute('aria-label', 'The zones for your model')
+  for (const band of describeBands(bands)) {
+    const item = element('li', undefined, `band band-${band.zone}`)
+    item.append(element('span', ZONE_MARKS[band.zone], 'mark'), ` ${band.title}: ${band.range}`)
+    item.querySelector('.mark').setAttribute('aria-hidden', 'true')
+    if (band.zone === zone) {
+      item.setAttribute('aria-current', 'true')
+      item.append(element('strong', ' (you are here)'))
+    }
+    list.append(item)
+  }
+  return list
+}
+
+/**
+ * `missingDays` is how many more days of history fill the chronic window, or null when the
+ * window is full but holds no load.
+ */
+function insufficientText (missingDays) {
+  if (missingDays == null) return 'Not enough data yet: there is no load in your chronic window, so there is no base to compare with.'
+  return `Not enough data yet: ${missingDays} more ${missingDays === 1 ? 'day' : 'days'} of history until the chronic window is full.`
+}
+
+export function renderStatus (card, latest, { bands, timezone, missingDays }) {
   const body = card.querySelector('.body')
   if (!latest) {
-    body.replaceChildren(element('p', 'No activities yet, so no ratio to show.', 'note'))
+    body.replaceChildren(element('p', 'No activities yet, so no ratio to show. Add or sync activities and the ratio appears here.', 'note'))
     return
   }
-  body.replaceChildren(
-    element('p', latest.zone, `zone zone-${latest.zone}`),
+  const zone = effectiveZone(latest)
+  const advice = ZONE_ADVICE[zone]
+  const day = element('p', undefined, 'day')
+  day.append(element('strong', formatDay(latest.date)), ` · your local day (${timezone})`)
+  const nodes = [zoneBadge(zone), day]
+  if (zone === 'insufficient-data') nodes.push(element('p', insufficientText(missingDays), 'insufficient'))
+  else nodes.push(element('p', `Ratio ${fixed(latest.external.ratio, 2)}. ${advice.means}`, 'means'))
+  nodes.push(
+    element('p', advice.todo, 'todo'),
+    bandList(bands, zone),
     definitionList([
-      ['Day', latest.date],
-      ['External ratio', ratio(latest.external.ratio)],
-      ['Internal ratio', ratio(latest.internal.ratio)],
-      ['Divergence', latest.divergence == null ? '–' : `${(latest.divergence * 100).toFixed(0)} %`],
-      ['Acute / chronic (external)', `${number(latest.external.acute, 1)} / ${number(latest.external.chronic, 1)}`]
-    ])
+      ['External ratio', fixed(latest.external.ratio, 2)],
+      ['Internal ratio', fixed(latest.internal.ratio, 2)],
+      ['Acute / chronic', `${fixed(latest.external.acute, 1)} / ${fixed(latest.external.chronic, 1)}`],
+      ['Divergence', latest.divergence == null ? '–' : percent(latest.divergence)]
+    ]),
+    element('p', describeDivergence(latest.divergence), 'divergence'),
+    element('p', CAVEAT, 'note caveat')
   )
+  body.replaceChildren(...nodes)
 }
 
-export function describeModel (acwr) {
+const MODEL_NAMES = { rolling: 'rolling averages (coupled)', 'rolling-uncoupled': 'rolling averages, uncoupled', ewma: 'EWMA', decay: 'exponential decay' }
+
+export function describeModel (acwr, bands, bandsFromModel) {
   const decay = acwr.model === 'decay' ? `, decay rate ${acwr.decayRate}` : ''
-  return `Model ${acwr.model}: acute ${acwr.acuteDays} days, chronic ${acwr.chronicDays} days${decay}. Shaded: the 0.8–1.3 band.`
-}
-
-const settingFields = ['acwrModel', 'acuteDays', 'chronicDays', 'decayRate']
-const profileFields = ['restingHr', 'maxHr', 'sex', 'timezone']
-
-function currentValues (athlete) {
-  return { ...athlete.settings, ...Object.fromEntries(profileFields.map(field => [field, athlete[field]])) }
-}
-
-export function renderSettings (form, athlete) {
-  for (const [field, value] of Object.entries(currentValues(athlete))) form.elements[field].value = value ?? ''
-}
-
-/** The fields the form changes, typed as the API wants them; an emptied optional field is null. */
-export function changedSettings (form, athlete) {
-  const current = currentValues(athlete)
-  const changes = {}
-  for (const field of [...settingFields, ...profileFields]) {
-    const input = form.elements[field]
-    const raw = input.value.trim()
-    const value = raw === '' ? null : input.type === 'number' ? Number(raw) : raw
-    if (value !== (current[field] ?? null)) changes[field] = value
-  }
-  return changes
+  const source = bandsFromModel ? 'this model\'s bands' : 'Gabbett\'s bands'
+  return `Model: ${MODEL_NAMES[acwr.model] ?? acwr.model}, acute ${acwr.acuteDays} days, chronic ${acwr.chronicDays} days${decay}. ` +
+    `Zones shaded with ${source}: ${bands.low} / ${bands.high} / ${bands.danger}. Hatched days: the chronic window is not yet full.`
 }
 
 export function renderPool (card, status) {
   const { pool, queries, acwr } = status
   const meter = element('meter')
   Object.assign(meter, { min: 0, max: 1, low: 0.7, high: 0.9, optimum: 0.2, value: pool.utilization })
+  meter.setAttribute('aria-label', 'Pool utilization')
   card.querySelector('.body').replaceChildren(
     meter,
     definitionList([
       ['Utilization', percent(pool.utilization)],
       ['Connections', `${pool.total} open, ${pool.idle} idle, ${pool.max} max`],
       ['Waiting', String(pool.waiting)],
-      ['Acquire wait p50 / p95 / max', `${number(pool.acquireWaitMs.p50, 1)} / ${number(pool.acquireWaitMs.p95, 1)} / ${number(pool.acquireWaitMs.max, 1)} ms`],
-      ['Connections created / errors', `${pool.connectionsCreated} / ${pool.errors}`],
-      ['Queries', `${queries.count}, avg ${number(queries.avgMs, 1)} ms, p95 ${number(queries.p95Ms, 1)} ms`],
-      ['ACWR', `${acwr.athletes} athletes, ${acwr.athletesStale} not yet at today; last recompute ${time(acwr.lastRecalculatedAt)}`]
+      ['Acquire wait (p50 / p95 / max)', `${fixed(pool.acquireWaitMs.p50, 1)} / ${fixed(pool.acquireWaitMs.p95, 1)} / ${fixed(pool.acquireWaitMs.max, 1)} ms`],
+      ['Created / errors', `${pool.connectionsCreated} / ${pool.errors}`],
+      ['Queries', `${queries.count}, avg ${fixed(queries.avgMs, 1)} ms, p95 ${fixed(queries.p95Ms, 1)} ms`],
+      ['ACWR athletes', `${acwr.athletes}, ${acwr.athletesStale} not yet at today`],
+      ['Last recompute', formatTimestamp(acwr.lastRecalculatedAt)]
     ]),
-    element('p', `Updated ${new Date().toLocaleTimeString()}`, 'note')
+    element('p', `Updated ${formatTimestamp(new Date().toISOString())}`, 'note')
   )
 }
 
