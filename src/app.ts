@@ -19,6 +19,7 @@ import tokens from './tokens/index.ts'
 import athletes from './athletes/index.ts'
 import activities from './activities/index.ts'
 import acwr from './acwr/index.ts'
+import pmc from './pmc/index.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -89,6 +90,7 @@ export async function buildApp ({ config, databaseUrl, logStream, onRoute }: App
   await app.register(athletes)
   await app.register(activities)
   await app.register(acwr)
+  await app.register(pmc)
   return app
 }
 

@@ -1,5 +1,6 @@
 import { sql } from 'kysely'
 import type { Database } from '../../src/db/database.ts'
+import { PMC_COLUMNS } from '../../src/acwr/pmc.ts'
 
 /** Athletes per fleet statement: each stays well inside the default statement timeout. */
 const FLEET_CHUNK = 100
@@ -52,12 +53,17 @@ async function insertHistory (db: Database, athleteIds: number[], days: number):
   `.execute(db)
 }
 
-/** Empty copies of acwr_daily (columns, defaults, primary key) for the floor and the loop. */
+/**
+ * Empty copies of acwr_daily (columns, defaults, primary key) for the floor and the loop. The
+ * floor copies whole rows, PMC columns included, as the engine writes them. The loop stands
+ * for the system that computed ACWR alone, so its copy has no PMC columns.
+ */
 export async function createAcwrCopies (db: Database): Promise<void> {
   await sql`
     create table bench_acwr_floor (like acwr_daily including all);
     create table bench_acwr_loop (like acwr_daily including all)
   `.execute(db)
+  await sql`alter table bench_acwr_loop ${sql.join(PMC_COLUMNS.map(name => sql`drop column ${sql.ref(name)}`))}`.execute(db)
 }
 
 interface WindowLoads { external: number, internal: number }

@@ -2,13 +2,13 @@ import { sql } from 'kysely'
 import type { Database } from '../db/database.ts'
 
 /**
- * An athlete's ACWR settings and how far their series reaches (`today` is today in the
+ * An athlete's ACWR and PMC settings and how far their series reaches (`today` is today in the
  * athlete's timezone), or undefined for an unknown athlete.
  */
 export async function findAcwrState (db: Database, athleteId: number) {
   return db.selectFrom('athletes')
     .select(eb => [
-      'acwr_model', 'acute_days', 'chronic_days', 'decay_rate',
+      'acwr_model', 'acute_days', 'chronic_days', 'decay_rate', 'ctl_days', 'atl_days',
       sql<string>`(now() at time zone ${eb.ref('timezone')})::date`.as('today'),
       eb.selectFrom('activities').select(inner => inner.fn.min('day').as('day'))
         .whereRef('activities.athlete_id', '=', 'athletes.id').as('first_activity_day'),

@@ -17,7 +17,7 @@ const daysBetween = (from: string, to: string) => Math.round((Date.parse(to) - D
  * The athlete's ACWR state, with the series extended to today first when it stops short:
  * a read up to today never shows a gap, even if no roll-forward has run yet today.
  */
-async function currentState (db: Database, athleteId: number): Promise<AcwrState> {
+export async function currentState (db: Database, athleteId: number): Promise<AcwrState> {
   const state = await findAcwrState(db, athleteId)
   if (!state) throw httpErrors.notFound(`athlete ${athleteId} not found`)
   const stale = state.first_activity_day !== null && state.first_activity_day <= state.today &&
@@ -36,7 +36,8 @@ const toDay = (row: AcwrRow) => ({
   divergence: row.divergence
 })
 
-function resolveRange (today: string, query: { from?: string, to?: string }): { from: string, to: string } {
+/** The requested days, `to` at most today: a 400 naming `from` when the range is reversed or too long. */
+export function resolveRange (today: string, query: { from?: string, to?: string }): { from: string, to: string } {
   const to = query.to === undefined || query.to > today ? today : query.to
   const from = query.from ?? addDays(to, 1 - DEFAULT_RANGE_DAYS)
   if (from > to) throw httpErrors.badRequest(`from: must not be after to (${to})`)

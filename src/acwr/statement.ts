@@ -1,5 +1,6 @@
 import { sql, type RawBuilder } from 'kysely'
 import type { AcwrModel } from './models.ts'
+import { PMC_COLUMNS, PMC_LOOKBACK_DAYS, PMC_VALUES } from './pmc.ts'
 
 /**
  * The day a recompute starts from. A date is clamped into each athlete's series; the two
@@ -104,7 +105,8 @@ const MODELS: Record<AcwrModel, { lookback: RawBuilder<unknown>, values: RawBuil
   },
   // EWMA_t = λ·L_t + (1 − λ)·EWMA_{t−1} with λ = 2/(N + 1), seeded with the first day's load.
   // A recompute that starts later resumes from the stored value of the day before it, so
-  // the series needs no lookback.
+  // the model needs no lookback; the days before the start that the PMC reads are skipped
+  // (a null term leaves the strict recurrence's state as it was).
   ewma: {
     lookback: sql`0`,
     values: sql`
@@ -125,6 +127,7 @@ const MODELS: Record<AcwrModel, { lookback: RawBuilder<unknown>, values: RawBuil
         select ewma_terms.*, ${perLoad(load => sql.join(['acute', 'chronic'].map(window => {
           const lambda = sql.ref(`${window}_lambda`)
           const term = sql`case
+            when day < recompute_from then null
             when day = first_day then ${column(load, 'load')}
             when day = recompute_from then ${lambda} * ${column(load, 'load')} + (1 - ${lambda}) * ${column(load, `${window}_seed`)}
             else ${lambda} * ${column(load, 'load')} end`
@@ -163,14 +166,14 @@ const ratio = (load: Load) =>
   sql`case when ${column(load, 'chronic')} = 0 then null else ${column(load, 'acute')} / ${column(load, 'chronic')} end`
 
 const STORED_COLUMNS = ['external_load', 'internal_load', 'external_acute', 'external_chronic', 'external_ratio',
-  'internal_acute', 'internal_chronic', 'internal_ratio', 'divergence', 'complete']
+  'internal_acute', 'internal_chronic', 'internal_ratio', 'divergence', 'complete', ...PMC_COLUMNS]
 
 /** The stored value columns, optionally qualified by a table name. */
 const storedColumns = (table?: string) =>
   sql.join(STORED_COLUMNS.map(name => sql.ref(table ? `${table}.${name}` : name)))
 
-// From the model's acute and chronic loads to stored rows: ratios, divergence, and the writes.
-// Expects a `model_values` CTE before it.
+// From the model's acute and chronic loads and the PMC to stored rows: ratios, divergence, and
+// the writes. Expects a `pmc_values` CTE before it.
 const STORE_CHANGED_DAYS = sql`
     -- Only the days from the recompute start are stored; the lookback days were context.
     -- OFFSET 0 keeps the model's values a subquery of their own: merged into this one, each
@@ -179,8 +182,9 @@ const STORE_CHANGED_DAYS = sql`
     ratios as (
       select athlete_id, day, last_day, external_load, internal_load, external_acute, external_chronic,
         ${ratio('external')} as external_ratio, internal_acute, internal_chronic,
-        ${ratio('internal')} as internal_ratio, days_available >= chronic_days as complete
-      from (select * from model_values where day >= recompute_from offset 0) as model_values
+        ${ratio('internal')} as internal_ratio, days_available >= chronic_days as complete,
+        ${sql.join(PMC_COLUMNS.map(name => sql.ref(name)))}
+      from (select * from pmc_values where day >= recompute_from offset 0) as model_values
     ),
     -- divergence = (ER − IR) / mean(ER, IR): null without both ratios, 0 when both are 0.
     computed as (
@@ -226,7 +230,7 @@ const STORE_CHANGED_DAYS = sql`
 /**
  * The whole ACWR update for the athletes of one model among `athleteIds`, in one statement:
  * it builds their dense daily series from `from` through today in each athlete's timezone,
- * computes the model, and writes the rows whose values changed.
+ * computes the model and the PMC, and writes the rows whose values changed.
  */
 export function acwrUpdateStatement (model: AcwrModel, athleteIds: number[], from: string): RawBuilder<AcwrUpdateCounts> {
   const { lookback, values } = MODELS[model]
@@ -235,7 +239,7 @@ export function acwrUpdateStatement (model: AcwrModel, athleteIds: number[], fro
     -- The athletes of this model in the batch, with the bounds of their series: the first
     -- activity day, today in their own timezone, and the last day already computed.
     scope as (
-      select athletes.id as athlete_id, acute_days, chronic_days, decay_rate, first.day as first_day,
+      select athletes.id as athlete_id, acute_days, chronic_days, decay_rate, ctl_days, atl_days, first.day as first_day,
         (now() at time zone timezone)::date as today, stored.first_day as stored_first_day, stored.last_day
       from athletes
       left join lateral (select min(day) as day from activities where athlete_id = athletes.id) first on true
@@ -257,10 +261,11 @@ export function acwrUpdateStatement (model: AcwrModel, athleteIds: number[], fro
     ),
     -- Where each series is recomputed from: the requested day, but never after the first
     -- day not yet computed (so a stale series is also brought up to today) and never before
-    -- the first activity. The series itself starts earlier by the model's lookback.
+    -- the first activity. The series itself starts earlier by the model's lookback, and at
+    -- least by the PMC's.
     plan as (
       select scope.*, start.recompute_from,
-        greatest(first_day, start.recompute_from - ${lookback}) as series_start
+        greatest(first_day, start.recompute_from - greatest(${lookback}, ${sql.lit(PMC_LOOKBACK_DAYS)})) as series_start
       from scope
       cross join lateral (
         select greatest(first_day, least(${from}::date, coalesce(last_day + 1, first_day))) as recompute_from
@@ -280,7 +285,7 @@ export function acwrUpdateStatement (model: AcwrModel, athleteIds: number[], fro
     -- days_available counts from the first activity, so partial windows divide by it.
     series as (
       select plan.athlete_id, plan.series_start + offset_days as day, plan.first_day, plan.recompute_from, plan.last_day,
-        plan.acute_days, plan.chronic_days, plan.decay_rate,
+        plan.acute_days, plan.chronic_days, plan.decay_rate, plan.ctl_days, plan.atl_days,
         plan.series_start + offset_days - plan.first_day + 1 as days_available,
         coalesce(daily_load.external_load, 0) as external_load,
         coalesce(daily_load.internal_load, 0) as internal_load
@@ -289,6 +294,7 @@ export function acwrUpdateStatement (model: AcwrModel, athleteIds: number[], fro
       left join daily_load on daily_load.athlete_id = plan.athlete_id and daily_load.day = plan.series_start + offset_days
     ),
     ${values},
+    ${PMC_VALUES},
     ${STORE_CHANGED_DAYS}
     select (select coalesce(sum(today - recompute_from + 1), 0) from plan)::int as days,
       ((select count(*) from inserted) + (select count(*) from updated))::int as written

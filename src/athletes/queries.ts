@@ -83,7 +83,8 @@ export async function upsertAthleteRows (trx: Transaction<DB>, items: AthleteUps
 }
 
 /** The settings an athlete can change, as stored. */
-export type SettingsRow = Pick<AthleteRow, 'acwr_model' | 'acute_days' | 'chronic_days' | 'decay_rate' | 'resting_hr' | 'max_hr' | 'sex' | 'timezone'>
+export type SettingsRow = Pick<AthleteRow, 'acwr_model' | 'acute_days' | 'chronic_days' | 'decay_rate' | 'ctl_days' | 'atl_days' |
+  'resting_hr' | 'max_hr' | 'sex' | 'timezone'>
 
 export async function updateAthleteSettings (trx: Transaction<DB>, athleteId: number, settings: SettingsRow): Promise<AthleteRow> {
   return trx.updateTable('athletes')

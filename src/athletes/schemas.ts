@@ -38,7 +38,9 @@ export const Settings = Type.Object({
   acwrModel: AcwrModel,
   acuteDays: Type.Integer({ minimum: 3, maximum: 14 }),
   chronicDays: Type.Integer({ minimum: 14, maximum: 90, description: 'at least 2 × acuteDays' }),
-  decayRate: Type.Number({ minimum: 0.01, maximum: 0.2 })
+  decayRate: Type.Number({ minimum: 0.01, maximum: 0.2 }),
+  ctlDays: Type.Integer({ minimum: 7, maximum: 120, description: 'PMC fitness (CTL) time constant, days' }),
+  atlDays: Type.Integer({ minimum: 2, maximum: 28, description: 'PMC fatigue (ATL) time constant, days; less than ctlDays' })
 })
 
 export const Athlete = Type.Object({
@@ -59,6 +61,8 @@ export const SettingsPatch = Type.Object({
   acuteDays: Type.Optional(Settings.properties.acuteDays),
   chronicDays: Type.Optional(Settings.properties.chronicDays),
   decayRate: Type.Optional(Settings.properties.decayRate),
+  ctlDays: Type.Optional(Settings.properties.ctlDays),
+  atlDays: Type.Optional(Settings.properties.atlDays),
   restingHr: Type.Optional(Nullable(RestingHr)),
   maxHr: Type.Optional(Nullable(MaxHr)),
   sex: Type.Optional(Nullable(Sex)),

@@ -22,7 +22,9 @@ export function toAthlete (row: AthleteRow): AthleteView {
       acwrModel: row.acwr_model,
       acuteDays: row.acute_days,
       chronicDays: row.chronic_days,
-      decayRate: row.decay_rate
+      decayRate: row.decay_rate,
+      ctlDays: row.ctl_days,
+      atlDays: row.atl_days
     }
   }
 }
@@ -87,6 +89,8 @@ function mergeSettings (row: AthleteRow, patch: SettingsChange): SettingsRow {
     acute_days: patch.acuteDays ?? row.acute_days,
     chronic_days: patch.chronicDays ?? row.chronic_days,
     decay_rate: patch.decayRate ?? row.decay_rate,
+    ctl_days: patch.ctlDays ?? row.ctl_days,
+    atl_days: patch.atlDays ?? row.atl_days,
     resting_hr: patch.restingHr === undefined ? row.resting_hr : patch.restingHr,
     max_hr: patch.maxHr === undefined ? row.max_hr : patch.maxHr,
     sex: patch.sex === undefined ? row.sex : patch.sex,
@@ -95,6 +99,13 @@ function mergeSettings (row: AthleteRow, patch: SettingsChange): SettingsRow {
   if (merged.chronic_days < 2 * merged.acute_days) {
     throw httpErrors.badRequest(`chronicDays: must be at least 2 × acuteDays (${2 * merged.acute_days})`)
   }
+  if (merged.atl_days >= merged.ctl_days) {
+    // Name the field the patch changed; when it changed both, ATL is the one out of place.
+    const field = patch.atlDays === undefined ? 'ctlDays' : 'atlDays'
+    throw httpErrors.badRequest(field === 'atlDays'
+      ? `atlDays: must be less than ctlDays (${merged.ctl_days})`
+      : `ctlDays: must be more than atlDays (${merged.atl_days})`)
+  }
   if (merged.resting_hr !== null && merged.max_hr !== null && merged.resting_hr >= merged.max_hr) {
     throw httpErrors.badRequest(`maxHr: must be above restingHr (${merged.resting_hr})`)
   }
@@ -102,8 +113,8 @@ function mergeSettings (row: AthleteRow, patch: SettingsChange): SettingsRow {
 }
 
 /**
- * Changes an athlete's settings and recomputes their whole ACWR history (and TRIMP, when
- * sex or heart rate changed) in one transaction.
+ * Changes an athlete's settings and recomputes their whole ACWR and PMC history (and TRIMP,
+ * when sex or heart rate changed) in one transaction.
  */
 export async function updateSettings (db: Database, athleteId: number, patch: SettingsChange): Promise<AthleteView> {
   await assertKnownTimezones(db, [patch.timezone], 'timezone')

@@ -11,7 +11,7 @@ export const statementSamples: StatementSample[] = [
   {
     name: 'updateAthleteSettings',
     run: db => inTransaction(db, trx => updateAthleteSettings(trx, 1, {
-      acwr_model: 'rolling', acute_days: 7, chronic_days: 28, decay_rate: 0.05, resting_hr: null, max_hr: null, sex: null, timezone: 'UTC'
+      acwr_model: 'rolling', acute_days: 7, chronic_days: 28, decay_rate: 0.05, ctl_days: 42, atl_days: 7, resting_hr: null, max_hr: null, sex: null, timezone: 'UTC'
     }))
   },
   { name: 'listAthletesPage', run: db => listAthletesPage(db, { limit: 10, afterId: 1 }) },

@@ -39,13 +39,25 @@ export interface AcwrDaily {
   day: string;
   divergence: number | null;
   external_acute: number;
+  external_atl: number;
   external_chronic: number;
+  external_ctl: number;
   external_load: number;
+  external_monotony: number | null;
+  external_ramp_rate: number | null;
   external_ratio: number | null;
+  external_strain: number | null;
+  external_tsb: number;
   internal_acute: number;
+  internal_atl: number;
   internal_chronic: number;
+  internal_ctl: number;
   internal_load: number;
+  internal_monotony: number | null;
+  internal_ramp_rate: number | null;
   internal_ratio: number | null;
+  internal_strain: number | null;
+  internal_tsb: number;
 }
 
 export interface ApiKeys {
@@ -61,8 +73,10 @@ export interface ApiKeys {
 export interface Athletes {
   acute_days: Generated<number>;
   acwr_model: Generated<"rolling" | "rolling-uncoupled" | "ewma" | "decay">;
+  atl_days: Generated<number>;
   chronic_days: Generated<number>;
   created_at: Generated<Timestamp>;
+  ctl_days: Generated<number>;
   decay_rate: Generated<number>;
   id: Generated<number>;
   max_hr: number | null;

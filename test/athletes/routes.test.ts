@@ -22,7 +22,7 @@ t.test('PUT /admin/athletes inserts and updates by Strava athlete id, keeping om
     restingHr: 50,
     maxHr: 190,
     timezone: 'Europe/Paris',
-    settings: { acwrModel: 'rolling', acuteDays: 7, chronicDays: 28, decayRate: 0.05 }
+    settings: { acwrModel: 'rolling', acuteDays: 7, chronicDays: 28, decayRate: 0.05, ctlDays: 42, atlDays: 7 }
   })
   t.equal(await app.db.selectFrom('athletes').select(eb => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow().then(r => Number(r.n)), 3)
 })
@@ -75,7 +75,13 @@ t.test('PATCH settings validates bounds and combinations, naming the field', asy
     [{ acwrModel: 'median' }, /acwrModel/],
     [{ timezone: 'Nowhere/City' }, /timezone/],
     [{ maxHr: 110, restingHr: 115 }, /maxHr/],
-    [{ acuteDays: '7' }, /acuteDays/]
+    [{ acuteDays: '7' }, /acuteDays/],
+    [{ ctlDays: 6 }, /ctlDays/],
+    [{ ctlDays: 121 }, /ctlDays/],
+    [{ atlDays: 1 }, /atlDays/],
+    [{ atlDays: 29 }, /atlDays/],
+    [{ ctlDays: 7 }, /^ctlDays: must be more than atlDays \(7\)/],
+    [{ atlDays: 20, ctlDays: 14 }, /^atlDays: must be less than ctlDays \(14\)/]
   ]
   for (const [payload, message] of cases) {
     const res = await patch(payload)

@@ -144,6 +144,14 @@ export const routeTable: Record<string, RouteEntry> = {
     ]
   },
   'GET /api/athletes/:athleteId/acwr/latest': { valid: s => ({ params: { athleteId: s.a.id } }), status: 200 },
+  'GET /api/athletes/:athleteId/pmc': {
+    valid: s => ({ params: { athleteId: s.a.id }, query: { from: daysAgo(30), to: daysAgo(0) } }),
+    status: 200,
+    rules: () => [
+      { name: 'from after to', change: { query: { from: daysAgo(1), to: daysAgo(5) } }, status: 400, names: 'from' },
+      { name: 'a range over 3,660 days', change: { query: { from: '1990-01-01', to: '2026-01-01' } }, status: 400, names: 'from' }
+    ]
+  },
   'PUT /admin/strava-tokens': {
     valid: s => ({ body: { tokens: [{ athleteId: s.b.id, accessToken: markedToken('access'), refreshToken: markedToken('refresh'), expiresAt: 4_000_000_000, scope: 'read' }] } }),
     status: 200,

@@ -6,6 +6,7 @@ const tags = [
   { name: 'athletes', description: 'Athletes, their settings and API keys' },
   { name: 'activities', description: 'Activities and the loads derived from them' },
   { name: 'acwr', description: 'Acute:Chronic Workload Ratio series and today\'s status' },
+  { name: 'pmc', description: 'Performance management chart: fitness, fatigue, form, ramp rate, monotony and strain' },
   { name: 'tokens', description: 'Strava OAuth tokens: saving, refreshing, health' },
   { name: 'operations', description: 'Health, pool and query figures, batch jobs, metrics' },
   { name: 'auth', description: 'Strava OAuth sign-in' }
