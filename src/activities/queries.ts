@@ -2,17 +2,30 @@ import { sql, type Transaction } from 'kysely'
 import { anyOf, rowsDiffer, unnestRows } from '../db/batch.ts'
 import type { Database } from '../db/database.ts'
 import type { DB } from '../db/types.ts'
-import type { ActivitySource, ActivityView, NewActivity } from './schemas.ts'
+import type { ActivitySource, ActivityView, LocalTimeBasis, NewActivity } from './schemas.ts'
 
 export interface ActivityRow extends NewActivity {
   externalLoad: number
   trimp: number
+  /** The UTC start, ISO-8601, when the source knows it. */
+  startDate?: string | null
+  /** The IANA zone of the start, when the source knows it. */
+  timezone?: string | null
+  localTimeBasis?: LocalTimeBasis | null
+}
+
+export interface UpsertCounts {
+  inserted: number
+  updated: number
+  unchanged: number
+  /** The earliest day the written rows touched, old days of moved activities included; null when nothing was written. */
+  earliestDay: string | null
 }
 
 /** The stored fields an upsert compares: a row whose fields all match is not rewritten. */
 const COMPARED_COLUMNS = [
   'start_date_local', 'name', 'sport_type', 'distance_m', 'elevation_gain_m', 'moving_time_s', 'average_heartrate',
-  'max_heartrate', 'perceived_effort', 'external_load', 'trimp', 'source'
+  'max_heartrate', 'perceived_effort', 'external_load', 'trimp', 'source', 'start_date', 'timezone', 'local_time_basis'
 ] as const
 
 function activityBatch (rows: ActivityRow[]) {
@@ -29,29 +42,36 @@ function activityBatch (rows: ActivityRow[]) {
     max_heartrate: { type: 'float8[]', values: column('maxHeartrate') },
     perceived_effort: { type: 'smallint[]', values: column('perceivedEffort') },
     external_load: { type: 'float8[]', values: column('externalLoad') },
-    trimp: { type: 'float8[]', values: column('trimp') }
+    trimp: { type: 'float8[]', values: column('trimp') },
+    start_date: { type: 'timestamptz[]', values: column('startDate') },
+    timezone: { type: 'text[]', values: column('timezone') },
+    local_time_basis: { type: 'text[]', values: column('localTimeBasis') }
   })
 }
 
 /**
  * One statement for the whole batch: the rows travel as one array per column and are
  * unnested, so the parameter count does not grow with the batch. Rows whose values did not
- * change are not rewritten. Returns how many were written, and the earliest day they touched:
- * an updated activity touches both its old and its new day. The caller holds the athlete's
- * lock, so no other writer changes these rows between the two CTEs.
+ * change are not rewritten, and so not returned: the batch's size less the returned rows is
+ * the unchanged count. A returned row whose xmax is 0 was inserted; PostgreSQL sets xmax on
+ * the row version an ON CONFLICT update writes. An updated activity touches both its old and
+ * its new day. The caller holds the athlete's lock, so no other writer changes these rows
+ * between the two CTEs. Ids must be unique within the batch.
  */
-export async function upsertActivityRows (trx: Transaction<DB>, athleteId: number, rows: ActivityRow[], source: ActivitySource): Promise<{ upserted: number, earliestDay: string | null }> {
+export async function upsertActivityRows (trx: Transaction<DB>, athleteId: number, rows: ActivityRow[], source: ActivitySource): Promise<UpsertCounts> {
   const result = await trx
     .with('previous', db => db.selectFrom('activities').select(['id', 'day'])
       .where('athlete_id', '=', athleteId).where('id', '=', anyOf(rows.map(row => row.id))))
     .with('written', db => db.insertInto('activities')
       .columns(['athlete_id', 'id', 'day', 'start_date_local', 'name', 'sport_type', 'distance_m', 'elevation_gain_m',
-        'moving_time_s', 'average_heartrate', 'max_heartrate', 'perceived_effort', 'external_load', 'trimp', 'source'])
+        'moving_time_s', 'average_heartrate', 'max_heartrate', 'perceived_effort', 'external_load', 'trimp', 'source',
+        'start_date', 'timezone', 'local_time_basis'])
       .expression(db.selectFrom(activityBatch(rows)).select(eb => [
         eb.val(athleteId).as('athlete_id'), 'given.id', eb.cast<string>('given.start_date_local', 'date').as('day'),
         'given.start_date_local', 'given.name', 'given.sport_type', 'given.distance_m', 'given.elevation_gain_m',
         'given.moving_time_s', 'given.average_heartrate', 'given.max_heartrate', 'given.perceived_effort',
-        'given.external_load', 'given.trimp', eb.val(source).as('source')
+        'given.external_load', 'given.trimp', eb.val(source).as('source'),
+        'given.start_date', 'given.timezone', 'given.local_time_basis'
       ]))
       .onConflict(oc => oc.columns(['athlete_id', 'id'])
         .doUpdateSet({
@@ -68,20 +88,29 @@ export async function upsertActivityRows (trx: Transaction<DB>, athleteId: numbe
           external_load: eb => eb.ref('excluded.external_load'),
           trimp: eb => eb.ref('excluded.trimp'),
           source: eb => eb.ref('excluded.source'),
+          start_date: eb => eb.ref('excluded.start_date'),
+          timezone: eb => eb.ref('excluded.timezone'),
+          local_time_basis: eb => eb.ref('excluded.local_time_basis'),
           updated_at: sql`now()`
         })
         .where(eb => rowsDiffer(
           COMPARED_COLUMNS.map(column => eb.ref(`activities.${column}`)),
           COMPARED_COLUMNS.map(column => eb.ref(`excluded.${column}`)))))
-      .returning(['id', 'day']))
+      .returning(['id', 'day', sql<boolean>`activities.xmax = 0`.as('inserted')]))
     .selectFrom('written')
     .leftJoin('previous', 'previous.id', 'written.id')
     .select(eb => [
-      eb.cast<number>(eb.fn.countAll(), 'integer').as('upserted'),
+      eb.cast<number>(eb.fn.countAll(), 'integer').as('written'),
+      eb.cast<number>(eb.fn.countAll().filterWhere('written.inserted', '=', true), 'integer').as('inserted'),
       eb.fn<string | null>('least', [eb.fn.min('written.day'), eb.fn.min('previous.day')]).as('earliestDay')
     ])
     .executeTakeFirstOrThrow()
-  return { upserted: result.upserted, earliestDay: result.earliestDay }
+  return {
+    inserted: result.inserted,
+    updated: result.written - result.inserted,
+    unchanged: rows.length - result.written,
+    earliestDay: result.earliestDay
+  }
 }
 
 /** The wall-clock time as PostgreSQL's `timestamp` reads it: Strava's trailing Z means nothing here. */

@@ -42,6 +42,13 @@ export type NewActivity = Static<typeof ActivityInput>
 export type ActivitySource = Selectable<Activities>['source']
 export const ACTIVITY_SOURCES = ['api', 'strava', 'import'] as const satisfies readonly ActivitySource[]
 
+/**
+ * Where an activity's local start time, and so its day, came from: the client that pushed
+ * it, Strava's start_date_local, the zone of the activity file's first position, or the
+ * athlete's timezone setting applied to the UTC start.
+ */
+export type LocalTimeBasis = NonNullable<Selectable<Activities>['local_time_basis']>
+
 export const UpsertActivitiesBody = Type.Object({
   activities: Type.Array(ActivityInput, { maxItems: 10_000 })
 }, { additionalProperties: false })

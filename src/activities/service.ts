@@ -5,7 +5,7 @@ import type { DB } from '../db/types.ts'
 import { findAthlete, lockAthletes, type LockedAthlete } from '../db/athletes.ts'
 import { recomputeAcwrFrom } from '../acwr/engine.ts'
 import { externalLoad, trimp } from './loads.ts'
-import type { ActivitySource, ActivityView, NewActivity } from './schemas.ts'
+import type { ActivitySource, ActivityView, LocalTimeBasis, NewActivity } from './schemas.ts'
 import {
   deleteActivityRow, listActivityRows, listHeartRateActivities, updateTrimp, upsertActivityRows, type ActivityRow
 } from './queries.ts'
@@ -28,6 +28,20 @@ function assertUniqueIds (items: NewActivity[]): void {
 const heartRateProfile = (athlete: LockedAthlete) =>
   ({ sex: athlete.sex, restingHr: athlete.resting_hr, maxHr: athlete.max_hr })
 
+/** An activity as an ingest caller has it: the API's fields, and what else its source knows about the start. */
+export type IngestActivity = NewActivity & Pick<ActivityRow, 'startDate' | 'timezone' | 'localTimeBasis'>
+
+export interface IngestCounts {
+  inserted: number
+  updated: number
+  unchanged: number
+  /** The day ACWR was recomputed from, or null when nothing changed. */
+  recomputedFrom: string | null
+}
+
+/** Where the local time of an activity comes from when its caller does not say. */
+const DEFAULT_LOCAL_TIME_BASIS: Record<ActivitySource, LocalTimeBasis | null> = { api: 'client', strava: 'strava', import: null }
+
 /**
  * Upserts a batch of one athlete's activities and brings their ACWR series up to date from
  * the earliest day the batch touched, in one transaction: all of it commits or none does.
@@ -36,24 +50,45 @@ const heartRateProfile = (athlete: LockedAthlete) =>
  */
 export async function upsertActivities (db: Database, athleteId: number, items: NewActivity[], source: ActivitySource = 'api'): Promise<{ upserted: number, recomputedFrom: string | null }> {
   assertUniqueIds(items)
-  return db.transaction().execute(async trx => ingestActivities(trx, await lockAthlete(trx, athleteId), items, source))
+  const counts = await db.transaction().execute(async trx => ingestActivities(trx, await lockAthlete(trx, athleteId), items, source))
+  return { upserted: counts.upserted, recomputedFrom: counts.recomputedFrom }
 }
 
 /**
- * The batch path itself, for callers that already hold the athlete's lock in `trx`: loads
- * computed once per activity, one upsert statement, and the ACWR update from the earliest
- * day touched.
+ * The batch path itself, for callers that already hold the athlete's lock in `trx`: one
+ * batch, ids unique within it. See ingestActivityChunks.
  */
-export async function ingestActivities (trx: Transaction<DB>, athlete: LockedAthlete, items: NewActivity[], source: ActivitySource): Promise<{ upserted: number, recomputedFrom: string | null }> {
+export async function ingestActivities (trx: Transaction<DB>, athlete: LockedAthlete, items: IngestActivity[], source: ActivitySource): Promise<IngestCounts & { upserted: number }> {
+  const counts = await ingestActivityChunks(trx, athlete, [items], source)
+  return { ...counts, upserted: counts.inserted + counts.updated }
+}
+
+/**
+ * Ingests any number of chunks, read one at a time so a long history never sits in memory
+ * whole: loads computed once per activity, one upsert statement per chunk, and one ACWR
+ * update at the end from the earliest day any chunk touched. Ids must be unique across the
+ * chunks. The caller holds the athlete's lock in `trx`.
+ */
+export async function ingestActivityChunks (trx: Transaction<DB>, athlete: LockedAthlete, chunks: Iterable<IngestActivity[]> | AsyncIterable<IngestActivity[]>, source: ActivitySource): Promise<IngestCounts> {
   const profile = heartRateProfile(athlete)
-  const rows: ActivityRow[] = items.map(item => ({
-    ...item,
-    externalLoad: externalLoad(item),
-    trimp: trimp(item.movingTimeS, item.averageHeartrate, profile)
-  }))
-  const { upserted, earliestDay } = rows.length > 0 ? await upsertActivityRows(trx, athlete.id, rows, source) : { upserted: 0, earliestDay: null }
-  if (earliestDay !== null) await recomputeAcwrFrom(trx, [athlete], earliestDay)
-  return { upserted, recomputedFrom: earliestDay }
+  const totals = { inserted: 0, updated: 0, unchanged: 0 }
+  let earliest: string | null = null
+  for await (const items of chunks) {
+    if (items.length === 0) continue
+    const rows: ActivityRow[] = items.map(item => ({
+      ...item,
+      localTimeBasis: item.localTimeBasis ?? DEFAULT_LOCAL_TIME_BASIS[source],
+      externalLoad: externalLoad(item),
+      trimp: trimp(item.movingTimeS, item.averageHeartrate, profile)
+    }))
+    const { inserted, updated, unchanged, earliestDay } = await upsertActivityRows(trx, athlete.id, rows, source)
+    totals.inserted += inserted
+    totals.updated += updated
+    totals.unchanged += unchanged
+    if (earliestDay !== null && (earliest === null || earliestDay < earliest)) earliest = earliestDay
+  }
+  if (earliest !== null) await recomputeAcwrFrom(trx, [athlete], earliest)
+  return { ...totals, recomputedFrom: earliest }
 }
 
 /** Deletes one activity and recomputes ACWR from its day; a 404 when it does not exist. */

@@ -13,7 +13,10 @@ const activity = {
   perceivedEffort: 6,
   name: 'Tempo',
   externalLoad: 6.6,
-  trimp: 80
+  trimp: 80,
+  startDate: '2026-03-01T06:30:00Z',
+  timezone: 'Europe/Berlin',
+  localTimeBasis: 'file' as const
 }
 
 export const statementSamples: StatementSample[] = [

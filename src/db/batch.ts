@@ -1,7 +1,7 @@
 import { sql, type AliasedRawBuilder, type Expression, type RawBuilder } from 'kysely'
 
 /** The PostgreSQL array types batch columns travel as. */
-type ArrayType = 'bigint[]' | 'integer[]' | 'smallint[]' | 'float8[]' | 'text[]' | 'timestamp[]'
+type ArrayType = 'bigint[]' | 'integer[]' | 'smallint[]' | 'float8[]' | 'text[]' | 'timestamp[]' | 'timestamptz[]'
 
 type BatchColumns = Record<string, { type: ArrayType, values: readonly unknown[] }>
 type BatchRow<C extends BatchColumns> = { [K in keyof C]: C[K]['values'][number] }

@@ -19,6 +19,7 @@ export interface Activities {
   elevation_gain_m: number | null;
   external_load: number;
   id: number;
+  local_time_basis: "client" | "strava" | "file" | "athlete-timezone" | null;
   max_heartrate: number | null;
   moving_time_s: number;
   name: string | null;
