@@ -18,6 +18,7 @@ import operations from './operations/index.ts'
 import tokens from './tokens/index.ts'
 import athletes from './athletes/index.ts'
 import activities from './activities/index.ts'
+import imports from './imports/index.ts'
 import acwr from './acwr/index.ts'
 import pmc from './pmc/index.ts'
 
@@ -89,6 +90,7 @@ export async function buildApp ({ config, databaseUrl, logStream, onRoute }: App
   await app.register(tokens)
   await app.register(athletes)
   await app.register(activities)
+  await app.register(imports)
   await app.register(acwr)
   await app.register(pmc)
   return app

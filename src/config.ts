@@ -24,6 +24,7 @@ export const ConfigSchema = Type.Object({
   })),
   EMBEDDED_PG_PORT: Type.Integer({ minimum: 1, maximum: 65535, default: 5433, description: 'preferred port of the embedded server' }),
   BODY_LIMIT_BYTES: PositiveInteger(16 * 1024 * 1024, 'largest accepted request body'),
+  IMPORT_MAX_BYTES: PositiveInteger(1024 * 1024 * 1024, 'largest accepted Strava export upload, spooled to DATA_DIR/imports'),
 
   DB_POOL_MAX: PositiveInteger(10, 'most connections in the pool'),
   DB_POOL_MIN: Type.Integer({ minimum: 0, default: 2, description: 'connections kept open when idle' }),

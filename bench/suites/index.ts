@@ -2,6 +2,7 @@ import type { Suite } from '../harness.ts'
 import { activitiesSuite } from './activities.ts'
 import { acwrSuite } from './acwr.ts'
 import { apiSuite } from './api.ts'
+import { importSuite } from './import.ts'
 import { poolSuite } from './pool.ts'
 import { tokensSuite } from './tokens.ts'
 
@@ -11,5 +12,6 @@ export const suites: readonly Suite[] = [
   activitiesSuite,
   acwrSuite,
   apiSuite,
-  tokensSuite
+  tokensSuite,
+  importSuite
 ]

@@ -7,9 +7,10 @@ import { printResult } from './output.ts'
 import { registerTokenCommands } from './tokens.ts'
 import { registerAcwrCommands } from './acwr.ts'
 import { registerSeedCommands } from './seed.ts'
+import { registerImportCommand } from './import.ts'
 
 const program = new Command('trainload')
-  .description('Operate trainload: migrations, ACWR recomputes, Strava tokens, demo data.')
+  .description('Operate trainload: migrations, ACWR recomputes, Strava tokens, demo data, export imports.')
   .showHelpAfterError()
 
 program.command('migrate')
@@ -24,6 +25,7 @@ registerTokenCommands(program)
 registerCheck(program)
 registerAcwrCommands(program)
 registerSeedCommands(program)
+registerImportCommand(program)
 
 program.parseAsync().catch(err => {
   process.stderr.write(`${err instanceof ConfigError ? err.message : `trainload: ${err.message}`}\n`)

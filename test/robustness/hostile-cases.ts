@@ -186,10 +186,10 @@ function transportCases (route: RouteUnderTest, entry: RouteEntry, bodyLimit: nu
     { name: 'an XML body', request: { payload: '<a/>', contentType: 'application/xml' }, expect: { status: 415, names: 'Unsupported Media Type' } },
     { name: 'a form body', request: { payload: 'a=1', contentType: 'application/x-www-form-urlencoded' }, expect: { status: 415, names: 'Unsupported Media Type' } },
     { name: 'a text body', request: { payload: 'hello', contentType: 'text/plain' }, expect: bodyError('body must be') },
-    { name: 'truncated JSON', request: { payload: '{"a":' }, expect: { status: 400, names: 'JSON' } },
-    { name: 'JSON with a NaN literal', request: { payload: '{"a":NaN}' }, expect: { status: 400, names: 'JSON' } },
-    { name: 'JSON with __proto__', request: { payload: '{"__proto__":{"admin":true}}' }, expect: { status: 400, names: 'JSON' } },
-    { name: `a body over the ${bodyLimit}-byte limit`, request: { payload: `"${'a'.repeat(bodyLimit)}"` }, expect: { status: 413, names: 'too large' } }
+    { name: 'truncated JSON', request: { payload: '{"a":', contentType: 'application/json' }, expect: { status: 400, names: 'JSON' } },
+    { name: 'JSON with a NaN literal', request: { payload: '{"a":NaN}', contentType: 'application/json' }, expect: { status: 400, names: 'JSON' } },
+    { name: 'JSON with __proto__', request: { payload: '{"__proto__":{"admin":true}}', contentType: 'application/json' }, expect: { status: 400, names: 'JSON' } },
+    { name: `a body over the ${bodyLimit}-byte limit`, request: { payload: `"${'a'.repeat(bodyLimit)}"`, contentType: 'application/json' }, expect: { status: 413, names: 'too large' } }
   ]
 }
 

@@ -56,6 +56,9 @@ export interface BaseRequest {
   query?: Record<string, string>
   body?: unknown
   headers?: Record<string, string>
+  /** A body sent as it is, with `contentType`, for routes that take other than JSON. */
+  payload?: string | Buffer
+  contentType?: string
 }
 
 export interface RouteEntry {
@@ -67,6 +70,10 @@ export interface RouteEntry {
   /** Rules beyond the schema: each a body, query or params change and the text its 400/404 names. */
   rules?: (seeded: Seeded) => Array<{ name: string, change: BaseRequest, status: number, names: string }>
 }
+
+const yesterday = new Date(Date.now() - 86_400_000)
+/** Yesterday at 08:00 UTC as an en-GB Strava export writes it. */
+const exportDate = `${yesterday.getUTCDate()} ${yesterday.toLocaleString('en-GB', { month: 'short', timeZone: 'UTC' })} ${yesterday.getUTCFullYear()}, 08:00:00`
 
 const fullActivity = { ...run(900, daysAgo(2), 6), elevationGainM: 120, averageHeartrate: 150, maxHeartrate: 175, perceivedEffort: 6, name: 'Tempo' }
 
@@ -142,6 +149,10 @@ export const routeTable: Record<string, RouteEntry> = {
       { name: 'from after to', change: { query: { from: daysAgo(1), to: daysAgo(5) } }, status: 400, names: 'from' },
       { name: 'a range over 3,660 days', change: { query: { from: '1990-01-01', to: '2026-01-01' } }, status: 400, names: 'from' }
     ]
+  },
+  'POST /api/athletes/:athleteId/imports': {
+    valid: s => ({ params: { athleteId: s.a.id }, payload: `Activity ID,Activity Date,Activity Type,Moving Time,Distance\n990001,"${exportDate}",Run,1800.0,5000.0\n`, contentType: 'text/csv' }),
+    status: 200
   },
   'GET /api/athletes/:athleteId/acwr/latest': { valid: s => ({ params: { athleteId: s.a.id } }), status: 200 },
   'GET /api/athletes/:athleteId/pmc': {
