@@ -1,6 +1,7 @@
 import { Type } from 'typebox'
 import { Day, Id, Nullable } from '../schemas/common.ts'
 import { ACWR_MODELS } from './models.ts'
+import { ZONES } from './zones.ts'
 
 export const MAX_RANGE_DAYS = 3660
 export const DEFAULT_RANGE_DAYS = 90
@@ -34,11 +35,20 @@ export const AcwrSeries = Type.Object({
   days: Type.Array(AcwrDay, { description: 'ascending, one entry per calendar day from the first activity through today' })
 })
 
-export const Zone = Type.Enum(['low', 'optimal', 'high', 'danger'], { description: 'from the external ratio: < 0.8 low, to 1.3 optimal, to 1.5 high, above danger' })
+export const Zone = Type.Enum(ZONES, {
+  description: 'from the external ratio and the model\'s bands; insufficient-data while the ratio is null, the chronic window incomplete or the chronic load below 0.1 (docs/science.md)'
+})
+
+export const Bands = Type.Object({
+  low: Type.Number({ description: 'below it: low' }),
+  high: Type.Number({ description: 'from low up to it: optimal' }),
+  danger: Type.Number({ description: 'from high up to it: high; above it: danger' })
+}, { description: 'the ratio thresholds for the athlete\'s model and windows' })
 
 export const AcwrLatest = Type.Object({
   ...AcwrDay.properties,
-  zone: Zone
+  zone: Zone,
+  bands: Bands
 })
 
 export const RecalculateBody = Nullable(Type.Object({

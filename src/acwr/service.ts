@@ -4,6 +4,8 @@ import { lockAthletes } from '../db/athletes.ts'
 import { rollAcwrForward } from './engine.ts'
 import { findAcwrState, listAcwrRows, type AcwrRow, type AcwrState } from './queries.ts'
 import { DEFAULT_RANGE_DAYS, MAX_RANGE_DAYS } from './schemas.ts'
+import { bandsFor, zoneOf } from './zones.ts'
+import { DECIMALS, roundTo } from '../schemas/rounding.ts'
 
 const DAY_MS = 86_400_000
 
@@ -28,12 +30,20 @@ export async function currentState (db: Database, athleteId: number): Promise<Ac
   return state
 }
 
+const loadValues = (load: number, acute: number, chronic: number, ratio: number | null) => ({
+  load: roundTo(load, DECIMALS.load),
+  acute: roundTo(acute, DECIMALS.level),
+  chronic: roundTo(chronic, DECIMALS.level),
+  ratio: roundTo(ratio, DECIMALS.ratio)
+})
+
+/** A stored day as the API shows it, rounded (storage keeps full precision). */
 const toDay = (row: AcwrRow) => ({
   date: row.day,
   complete: row.complete,
-  external: { load: row.external_load, acute: row.external_acute, chronic: row.external_chronic, ratio: row.external_ratio },
-  internal: { load: row.internal_load, acute: row.internal_acute, chronic: row.internal_chronic, ratio: row.internal_ratio },
-  divergence: row.divergence
+  external: loadValues(row.external_load, row.external_acute, row.external_chronic, row.external_ratio),
+  internal: loadValues(row.internal_load, row.internal_acute, row.internal_chronic, row.internal_ratio),
+  divergence: roundTo(row.divergence, DECIMALS.ratio)
 })
 
 /** The requested days, `to` at most today: a 400 naming `from` when the range is reversed or too long. */
@@ -60,24 +70,17 @@ export async function acwrSeries (db: Database, athleteId: number, query: { from
   }
 }
 
-/**
- * Display zones of the external ratio (docs/science.md). The ratio is undefined when the chronic
- * load is 0: with no acute load either that is plain rest ('low'); with acute load it is load
- * arriving out of nothing, the steepest spike there is ('danger').
- */
-export function zoneOf ({ ratio, acute }: { ratio: number | null, acute: number }): 'low' | 'optimal' | 'high' | 'danger' {
-  if (ratio === null) return acute > 0 ? 'danger' : 'low'
-  if (ratio < 0.8) return 'low'
-  if (ratio <= 1.3) return 'optimal'
-  if (ratio <= 1.5) return 'high'
-  return 'danger'
-}
-
 /** Today's entry; a 404 for an athlete without activities up to today. */
 export async function latestAcwr (db: Database, athleteId: number) {
   const state = await currentState(db, athleteId)
   const [row] = await listAcwrRows(db, athleteId, state.today, state.today)
   if (!row) throw httpErrors.notFound(`athlete ${athleteId} has no activities yet`)
-  const day = toDay(row)
-  return { ...day, zone: zoneOf(day.external) }
+  const bands = bandsFor({ model: state.acwr_model, acuteDays: state.acute_days, chronicDays: state.chronic_days, decayRate: state.decay_rate })
+  // The zone is read from the stored values, not the rounded ones, so it never depends on rounding.
+  const zone = zoneOf({ ratio: row.external_ratio, chronic: row.external_chronic, complete: row.complete }, bands)
+  return {
+    ...toDay(row),
+    zone,
+    bands: { low: roundTo(bands.low, DECIMALS.ratio), high: roundTo(bands.high, DECIMALS.ratio), danger: roundTo(bands.danger, DECIMALS.ratio) }
+  }
 }

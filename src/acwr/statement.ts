@@ -16,6 +16,9 @@ export interface AcwrUpdateCounts {
   written: number
 }
 
+/** The largest share of the chronic EWMA's weight its seed may keep on a complete day. */
+export const EWMA_SEED_WEIGHT = 0.05
+
 type Load = 'external' | 'internal'
 const LOADS: Load[] = ['external', 'internal']
 
@@ -62,7 +65,7 @@ const acuteMean = (load: Load) =>
  * window ending on or after the start is whole, and the CTEs that end in `model_values`
  * (one row per athlete-day with acute and chronic loads).
  */
-const MODELS: Record<AcwrModel, { lookback: RawBuilder<unknown>, values: RawBuilder<unknown> }> = {
+const MODELS: Record<AcwrModel, { lookback: RawBuilder<unknown>, values: RawBuilder<unknown>, complete?: RawBuilder<unknown> }> = {
   // Coupled: both means end today, so the acute window is part of the chronic one.
   rolling: {
     lookback: sql`chronic_days`,
@@ -106,9 +109,12 @@ const MODELS: Record<AcwrModel, { lookback: RawBuilder<unknown>, values: RawBuil
   // EWMA_t = λ·L_t + (1 − λ)·EWMA_{t−1} with λ = 2/(N + 1), seeded with the first day's load.
   // A recompute that starts later resumes from the stored value of the day before it, so
   // the model needs no lookback; the days before the start that the PMC reads are skipped
-  // (a null term leaves the strict recurrence's state as it was).
+  // (a null term leaves the strict recurrence's state as it was). The seed keeps
+  // (1 − λc)^(t − 1) of the chronic weight on day t, 14.5% on day 28 at C = 28, so the series
+  // is complete only once that is below 5% (from day 43 at C = 28; docs/science.md).
   ewma: {
     lookback: sql`0`,
+    complete: sql`power(1 - 2::float8 / (chronic_days + 1), days_available - 1) < ${sql.lit(EWMA_SEED_WEIGHT)}`,
     values: sql`
       ewma_terms as (
         select series.*,
@@ -173,8 +179,8 @@ const storedColumns = (table?: string) =>
   sql.join(STORED_COLUMNS.map(name => sql.ref(table ? `${table}.${name}` : name)))
 
 // From the model's acute and chronic loads and the PMC to stored rows: ratios, divergence, and
-// the writes. Expects a `pmc_values` CTE before it.
-const STORE_CHANGED_DAYS = sql`
+// the writes. Expects a `pmc_values` CTE before it; `complete` is the model's own test.
+const storeChangedDays = (complete: RawBuilder<unknown>) => sql`
     -- Only the days from the recompute start are stored; the lookback days were context.
     -- OFFSET 0 keeps the model's values a subquery of their own: merged into this one, each
     -- use of a ratio below would repeat the acute and chronic expressions, evaluated again
@@ -182,7 +188,7 @@ const STORE_CHANGED_DAYS = sql`
     ratios as (
       select athlete_id, day, last_day, external_load, internal_load, external_acute, external_chronic,
         ${ratio('external')} as external_ratio, internal_acute, internal_chronic,
-        ${ratio('internal')} as internal_ratio, days_available >= chronic_days as complete,
+        ${ratio('internal')} as internal_ratio, ${complete} as complete,
         ${sql.join(PMC_COLUMNS.map(name => sql.ref(name)))}
       from (select * from pmc_values where day >= recompute_from offset 0) as model_values
     ),
@@ -233,7 +239,7 @@ const STORE_CHANGED_DAYS = sql`
  * computes the model and the PMC, and writes the rows whose values changed.
  */
 export function acwrUpdateStatement (model: AcwrModel, athleteIds: number[], from: string): RawBuilder<AcwrUpdateCounts> {
-  const { lookback, values } = MODELS[model]
+  const { lookback, values, complete = sql`days_available >= chronic_days` } = MODELS[model]
   return sql<AcwrUpdateCounts>`
     with
     -- The athletes of this model in the batch, with the bounds of their series: the first
@@ -295,7 +301,7 @@ export function acwrUpdateStatement (model: AcwrModel, athleteIds: number[], fro
     ),
     ${values},
     ${PMC_VALUES},
-    ${STORE_CHANGED_DAYS}
+    ${storeChangedDays(complete)}
     select (select coalesce(sum(today - recompute_from + 1), 0) from plan)::int as days,
       ((select count(*) from inserted) + (select count(*) from updated))::int as written
   `

@@ -57,7 +57,9 @@ export function referenceSeries (loads: number[], { model, acuteDays: A, chronic
       }
       chronic = weighted / weights
     }
-    return { acute, chronic, ratio: chronic === 0 ? null : acute / chronic, complete: t + 1 >= C }
+    // The EWMA's seed (day 0) keeps (1 − λc)^t of the chronic weight on day t; complete below 5%.
+    const complete = model === 'ewma' ? (1 - 2 / (C + 1)) ** t < 0.05 : t + 1 >= C
+    return { acute, chronic, ratio: chronic === 0 ? null : acute / chronic, complete }
   })
 }
 

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
 import { build } from '../helper.ts'
-import { adminHeaders, bearer, createAthlete, daysAgo, ingest, readAcwr, run } from '../fixtures.ts'
+import { adminHeaders, bearer, createAthlete, daysAgo, ingest, readAcwr, run, setSettings } from '../fixtures.ts'
 
 t.test('the ACWR read defaults to the last 90 days, stops at today and bounds the range', async t => {
   const app = await build(t)
@@ -38,7 +38,7 @@ t.test('a read up to today never shows a gap, even when the series was not rolle
   const days = await readAcwr(app, id)
   t.same(days.map(day => day.date), Array.from({ length: 11 }, (_, i) => daysAgo(10 - i)))
   t.equal(days.at(-1)!.external.acute, 0, 'rest days after the last activity make the acute load fall')
-  t.equal(days.at(-1)!.external.chronic, 70 / 11)
+  t.equal(days.at(-1)!.external.chronic, 6.364, '70 / 11, rounded to 3 decimals')
 })
 
 t.test('latest gives today and its zone, and a 404 for an athlete without activities', async t => {
@@ -50,6 +50,82 @@ t.test('latest gives today and its zone, and a 404 for an athlete without activi
   const res = await app.inject({ url: `/api/athletes/${id}/acwr/latest`, headers: adminHeaders })
   t.equal(res.statusCode, 200)
   t.match(res.json(), { date: daysAgo(0), complete: true, external: { load: 100, acute: 100, chronic: 62.5, ratio: 1.6 }, zone: 'danger', divergence: null })
+  t.same(res.json().bands, { low: 0.8, high: 1.3, danger: 1.5 }, 'the rolling model states Gabbett\'s bands')
+})
+
+const latest = async (app: Parameters<typeof ingest>[0], id: number) => {
+  const res = await app.inject({ url: `/api/athletes/${id}/acwr/latest`, headers: adminHeaders })
+  t.equal(res.statusCode, 200)
+  return res.json()
+}
+
+t.test('a new athlete reads insufficient-data, not danger, until the chronic window is complete', async t => {
+  const app = await build(t)
+  const { id } = await createAthlete(app)
+  await ingest(app, id, [run(1, daysAgo(0), 10)])
+  t.match(await latest(app, id), { external: { ratio: 1 }, complete: false, zone: 'insufficient-data' }, 'the first day')
+  const spike = await createAthlete(app)
+  // 27 easy days and a huge one: a ratio of 2.86, but only 28 days are needed and 28 exist...
+  await ingest(app, spike.id, Array.from({ length: 27 }, (_, i) => run(i + 1, daysAgo(26 - i), i === 26 ? 100 : 5)))
+  t.match(await latest(app, spike.id), { complete: false, zone: 'insufficient-data' }, '...27 days are not enough')
+  await ingest(app, spike.id, [run(99, daysAgo(27), 5)])
+  t.match(await latest(app, spike.id), { complete: true, zone: 'danger' }, 'day 28 completes the window and the spike shows')
+})
+
+t.test('a trivial load after a long break is insufficient-data, a real one is danger', async t => {
+  const app = await build(t)
+  for (const [load, zone] of [[0.01, 'insufficient-data'], [5, 'danger']] as const) {
+    const { id } = await createAthlete(app)
+    await ingest(app, id, [run(1, daysAgo(60), 10), run(2, daysAgo(0), load)])
+    const today = await latest(app, id)
+    t.equal(today.external.ratio, 4, `${load} after 59 rest days: the coupled ratio is C/A`)
+    t.equal(today.zone, zone, `${load}: ${zone}`)
+  }
+})
+
+t.test('each model states its own bands, converted for the athlete\'s windows', async t => {
+  const app = await build(t)
+  const bandsOf = async (settings: Record<string, unknown>) => {
+    const { id } = await createAthlete(app)
+    await setSettings(app, id, settings)
+    await ingest(app, id, [run(1, daysAgo(3), 10)])
+    return (await latest(app, id)).bands
+  }
+  t.same(await bandsOf({ acwrModel: 'rolling-uncoupled' }), { low: 0.75, high: 1.4444, danger: 1.8 })
+  t.same(await bandsOf({ acwrModel: 'rolling-uncoupled', acuteDays: 5, chronicDays: 21 }),
+    { low: 0.7529, high: 1.4345, danger: 1.7778 }, '0.8·16/(21−4), 1.3·16/(21−6.5), 1.5·16/(21−7.5)')
+  t.same(await bandsOf({ acwrModel: 'ewma' }), { low: 0.8689, high: 1.1789, danger: 1.2877 })
+  t.same(await bandsOf({ acwrModel: 'decay' }), { low: 0.8315, high: 1.2301, danger: 1.3703 })
+})
+
+t.test('an EWMA series is complete from day 43 at C = 28, when the seed keeps under 5% of the chronic weight', async t => {
+  const app = await build(t)
+  const { id } = await createAthlete(app)
+  await setSettings(app, id, { acwrModel: 'ewma' })
+  await ingest(app, id, Array.from({ length: 50 }, (_, i) => run(i + 1, daysAgo(49 - i), 10)))
+  const days = await readAcwr(app, id)
+  // (27/29)^41 = 0.0534 on day 42, (27/29)^42 = 0.0497 on day 43.
+  t.equal(days[41]!.complete, false, 'day 42')
+  t.equal(days[42]!.complete, true, 'day 43')
+})
+
+t.test('replies round loads to 2 decimals, acute and chronic to 3, ratios and divergence to 4', async t => {
+  const app = await build(t)
+  const { id } = await createAthlete(app)
+  // Loads of 1.1, 2.2 and 1.948 miles: sums and means of them carry float noise when unrounded.
+  const loads = [1.1, 2.2, 1.948, 3.3, 0.7, 2.9, 1.15]
+  await ingest(app, id, loads.map((load, i) => run(i + 1, daysAgo(6 - i), load, { averageHeartrate: 131 + i })))
+  const decimals = (value: number) => (String(value).split('.')[1] ?? '').length
+  const days = await readAcwr(app, id)
+  const stored = await app.db.selectFrom('acwr_daily').selectAll().where('athlete_id', '=', id).orderBy('day').execute()
+  t.ok(stored.some(row => decimals(row.internal_acute) > 4), 'storage keeps full precision')
+  for (const [i, day] of days.entries()) {
+    for (const load of [day.external, day.internal]) {
+      t.ok(decimals(load.load) <= 2 && decimals(load.acute) <= 3 && decimals(load.chronic) <= 3 && decimals(load.ratio ?? 0) <= 4, `${day.date}: ${JSON.stringify(load)}`)
+    }
+    t.ok(decimals(day.divergence ?? 0) <= 4)
+    t.equal(day.internal.acute, Number(stored[i]!.internal_acute.toFixed(3)), `${day.date}: the stored acute load, rounded`)
+  }
 })
 
 t.test('batch recalculation covers the given athletes or everyone, in bounded transactions, and rolls forward without a body', async t => {
