@@ -45,11 +45,14 @@ export const PMC_VALUES = sql`
       sql`stored.${column(load, name)} as ${column(load, `stored_${name}`)}`)))}
     from model_values
     -- Only the lookback days probe their stored row, so the other days cost no index probe.
+    -- LIMIT 1 keeps the subquery a probe: without it the planner may pull it up into a join
+    -- with the whole of acwr_daily, which it did, a sequential scan of every athlete's rows.
     left join lateral (
       select * from acwr_daily
       where model_values.day < model_values.recompute_from
         and model_values.day >= model_values.recompute_from - ${sql.lit(PMC_LOOKBACK_DAYS)}
         and athlete_id = model_values.athlete_id and day = model_values.day
+      limit 1
     ) stored on true
   ),
   pmc_recurrences as (
