@@ -69,7 +69,16 @@ async function smokeActivities ({ a, b }: Instances, athleteId: number, apiKey: 
   const latest = await b.inject({ url: `/api/athletes/${athleteId}/acwr/latest`, headers: bearer(apiKey) })
   const rollForward = await a.inject({ method: 'POST', url: '/admin/batch-recalculate-acwr', headers: adminHeaders })
   const recompute = await b.inject({ method: 'POST', url: '/admin/batch-recalculate-acwr', headers: adminHeaders, payload: { athleteIds: [athleteId] } })
-  return [put, list, removed, series, latest, rollForward, recompute].map(r => r.statusCode)
+  const pmc = await a.inject({ url: `/api/athletes/${athleteId}/pmc`, headers: bearer(apiKey) })
+  const exported = `Activity ID,Activity Date,Activity Type,Moving Time,Distance\n3,"${exportDate(daysAgo(2))}",Run,1800.0,5000.0\n`
+  const imported = await b.inject({ method: 'POST', url: `/api/athletes/${athleteId}/imports`, headers: { ...bearer(apiKey), 'content-type': 'text/csv' }, payload: exported })
+  return [put, list, removed, series, latest, rollForward, recompute, pmc, imported].map(r => r.statusCode)
+}
+
+/** A day as the en-GB export writes its UTC start, 08:00 that day. */
+function exportDate (day: string) {
+  const date = new Date(`${day}T08:00:00Z`)
+  return `${date.getUTCDate()} ${date.toLocaleString('en-GB', { month: 'short', timeZone: 'UTC' })} ${date.getUTCFullYear()}, 08:00:00`
 }
 
 async function smokeTokens ({ a, b, fake }: Instances, athleteId: number) {
@@ -119,7 +128,7 @@ t.test('two instances through PgBouncer in transaction pooling mode', { skip: bi
   t.test('the whole API works across both instances, with no session state between requests', async t => {
     const { athleteId, apiKey, statuses } = await smokeAthletes(instances)
     t.same(statuses, [200, 200, 201, 200, 200], 'athletes, API keys and settings')
-    t.same(await smokeActivities(instances, athleteId, apiKey), [200, 200, 204, 200, 200, 200, 200], 'activities and ACWR')
+    t.same(await smokeActivities(instances, athleteId, apiKey), [200, 200, 204, 200, 200, 200, 200, 200, 200], 'activities, ACWR, PMC and an export import')
     const tokens = await smokeTokens(instances, athleteId)
     t.same(tokens.statuses, [302, 302, 200, 200, 200, 200, 200], 'a login started on one instance ends on the other; tokens saved, refreshed, reported, cleaned')
     t.equal(tokens.refreshed, 1)
