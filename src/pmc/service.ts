@@ -3,23 +3,17 @@ import type { Database } from '../db/database.ts'
 import { currentState, resolveRange } from '../acwr/service.ts'
 import { listPmcRows, type PmcRow } from './queries.ts'
 import type { PmcSeries } from './schemas.ts'
+import { DECIMALS, roundTo } from '../schemas/rounding.ts'
 
-/** Rounds at the API boundary; storage keeps full precision. */
-const rounded = (value: number, decimals: number) => {
-  const scale = 10 ** decimals
-  return Math.round(value * scale) / scale
-}
-const roundedOrNull = (value: number | null, decimals: number) => value === null ? null : rounded(value, decimals)
-
-// Loads to 2 decimals, CTL, ATL and TSB to 3, the ramp rate, monotony and strain to 4.
+// Rounded at the API boundary like the ACWR replies; the ramp rate and strain as ratios.
 const valuesOf = (row: PmcRow, load: 'external' | 'internal') => ({
-  load: roundedOrNull(row[`${load}_load`], 2),
-  ctl: rounded(row[`${load}_ctl`], 3),
-  atl: rounded(row[`${load}_atl`], 3),
-  tsb: rounded(row[`${load}_tsb`], 3),
-  rampRate: roundedOrNull(row[`${load}_ramp_rate`], 4),
-  monotony: roundedOrNull(row[`${load}_monotony`], 4),
-  strain: roundedOrNull(row[`${load}_strain`], 4)
+  load: roundTo(row[`${load}_load`], DECIMALS.load),
+  ctl: roundTo(row[`${load}_ctl`], DECIMALS.level),
+  atl: roundTo(row[`${load}_atl`], DECIMALS.level),
+  tsb: roundTo(row[`${load}_tsb`], DECIMALS.level),
+  rampRate: roundTo(row[`${load}_ramp_rate`], DECIMALS.ratio),
+  monotony: roundTo(row[`${load}_monotony`], DECIMALS.ratio),
+  strain: roundTo(row[`${load}_strain`], DECIMALS.ratio)
 })
 
 /** One entry per calendar day in the range, from the first activity through today at the latest. */
