@@ -13,12 +13,12 @@ const explanations = {
   403: () => 'This API key belongs to another athlete.',
   404: detail => `Not found: ${detail}`,
   409: detail => `Conflict: ${detail}`,
-  413: () => 'That request is too large.',
+  413: detail => `That is too large: ${detail}`,
   429: () => 'Too many requests; wait a moment and try again.',
   503: () => 'The service is busy or its database is unavailable; try again in a few seconds.'
 }
 
-async function describeFailure (response) {
+export async function describeFailure (response) {
   let detail = response.statusText || 'the request failed'
   try {
     const body = await response.json()

@@ -1,6 +1,7 @@
 import { apiRequest, ApiError } from './api.js'
 import { createActivityList } from './activities.js'
 import { createAcwrChart } from './chart.js'
+import { createImportCard } from './import.js'
 import { localDay } from './format.js'
 import { describeModel, renderPanelError, renderPool, renderStatus, renderTokens } from './panels.js'
 import { changedSettings, renderSettings, showModelFields, validateSettings, watchSettings } from './settings.js'
@@ -60,6 +61,12 @@ const activities = createActivityList($('#activities'), {
   onChange: () => loadAcwr()
 })
 
+const importCard = createImportCard($('#import'), {
+  credential: () => state.credential,
+  athleteId: () => state.athleteId,
+  onImported: guarded(() => Promise.all([loadAcwr(), activities.load(state.athleteId)]))
+})
+
 function selectedRange () {
   const days = Number(controls.range.value)
   // One day ahead covers athletes whose today is already tomorrow here; the API stops at their today.
@@ -106,6 +113,7 @@ async function showAthlete (athleteId) {
   renderSettings($('#settings-form'), state.athlete)
   showMessage('#settings .form-error')
   $('#settings .saved').textContent = ''
+  importCard.reset()
   await Promise.all([loadAcwr(), activities.load(athleteId)])
 }
 
@@ -201,6 +209,7 @@ function signOut (message) {
   // Nothing of the previous person's stays on the page.
   for (const node of [$('#status .body'), $('#activities ol'), $('#pool .body'), $('#tokens .body')]) node.replaceChildren()
   Object.assign(state, { credential: null, athlete: null, acwr: null, latest: null, poll: null, athletes: [], athleteId: null })
+  importCard.reset()
   $('#dashboard').hidden = true
   $('#sign-out').hidden = true
   $('#sign-in').hidden = false

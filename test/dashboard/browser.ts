@@ -61,17 +61,18 @@ export const ACUTE_RGB: [number, number, number] = [0xd9, 0x48, 0x0f]
 
 export const rendered = (page: Page) => page.$eval('#chart', chart => (chart as HTMLElement).dataset.rendered ?? '')
 
-export interface AxeViolation { id: string, impact: string | null, help: string, nodes: number }
+/** `targets` are the offending elements' selectors, so a failure names what to fix. */
+export interface AxeViolation { id: string, impact: string | null, help: string, targets: string[] }
 
 /** axe-core's serious and critical findings on the page as it is now. */
 export async function seriousAccessibilityViolations (page: Page): Promise<AxeViolation[]> {
   await page.addScriptTag({ path: axeScript })
   return page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run: (context: Document) => Promise<{ violations: Array<{ id: string, impact: string | null, help: string, nodes: unknown[] }> }> } }).axe
+    const axe = (window as unknown as { axe: { run: (context: Document) => Promise<{ violations: Array<{ id: string, impact: string | null, help: string, nodes: Array<{ target: unknown[] }> }> }> } }).axe
     const { violations } = await axe.run(document)
     return violations
       .filter(violation => violation.impact === 'serious' || violation.impact === 'critical')
-      .map(violation => ({ id: violation.id, impact: violation.impact, help: violation.help, nodes: violation.nodes.length }))
+      .map(violation => ({ id: violation.id, impact: violation.impact, help: violation.help, targets: violation.nodes.map(node => node.target.join(' ')) }))
   })
 }
 
