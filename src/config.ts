@@ -1,6 +1,13 @@
 import { envSchema } from 'env-schema'
 import { Type, type Static } from 'typebox'
 
+/**
+ * Limits on one athlete's writes (see src/db/athlete-writes.ts). Eight writes in flight cover a
+ * client that uploads and changes settings at once; five seconds of lock wait is far beyond a
+ * normal write (tens of milliseconds) and well inside DB_STATEMENT_TIMEOUT_MS.
+ */
+export const ATHLETE_WRITE_DEFAULTS = { ATHLETE_WRITE_QUEUE_MAX: 8, DB_LOCK_TIMEOUT_MS: 5000 }
+
 const PositiveInteger = (defaultValue: number, description: string) =>
   Type.Integer({ minimum: 1, default: defaultValue, description })
 
@@ -31,6 +38,10 @@ export const ConfigSchema = Type.Object({
   DB_CONNECTION_TIMEOUT_MS: PositiveInteger(5000, 'longest wait for a pooled connection before a 503'),
   DB_IDLE_TIMEOUT_MS: PositiveInteger(10000, 'idle time before a connection above DB_POOL_MIN is closed'),
   DB_STATEMENT_TIMEOUT_MS: PositiveInteger(30000, 'server-side statement_timeout'),
+  DB_LOCK_TIMEOUT_MS: PositiveInteger(ATHLETE_WRITE_DEFAULTS.DB_LOCK_TIMEOUT_MS,
+    'longest wait of an athlete write for a lock held elsewhere (another instance) before a 503'),
+  ATHLETE_WRITE_QUEUE_MAX: PositiveInteger(ATHLETE_WRITE_DEFAULTS.ATHLETE_WRITE_QUEUE_MAX,
+    'writes one athlete may have in flight per instance, running or queued; more are a 429'),
 
   ADMIN_TOKEN: Type.Optional(Type.String({ minLength: 32, description: 'bearer token for /admin/* and /metrics' })),
   LOAD_SHEDDING: Type.Boolean({ default: true, description: 'answer 503 when the event loop lags, the heap nears its limit or the database fails its health checks' }),

@@ -7,7 +7,7 @@ import type { Database } from '../../src/db/database.ts'
 import type { Activities } from '../../src/db/types.ts'
 import { externalLoad, trimp, type HeartRateProfile } from '../../src/activities/loads.ts'
 import { upsertActivityRows } from '../../src/activities/queries.ts'
-import { lockAthlete } from '../../src/activities/service.ts'
+import { writeForAthlete } from '../../src/db/athlete-writes.ts'
 import type { NewActivity } from '../../src/activities/schemas.ts'
 
 /**
@@ -70,8 +70,7 @@ export async function upsertRowByRow (db: Database, athleteId: number, items: re
  * the same lock, load computation and unnest upsert, in one transaction.
  */
 export async function upsertRowsOnly (db: Database, athleteId: number, items: readonly NewActivity[]): Promise<void> {
-  await db.transaction().execute(async trx => {
-    await lockAthlete(trx, athleteId)
+  await writeForAthlete(db, athleteId, async trx => {
     const rows = items.map(item => ({
       ...item,
       externalLoad: externalLoad(item),

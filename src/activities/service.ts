@@ -2,20 +2,14 @@ import { httpErrors } from '@fastify/sensible'
 import type { Transaction } from 'kysely'
 import type { Database } from '../db/database.ts'
 import type { DB } from '../db/types.ts'
-import { findAthlete, lockAthletes, type LockedAthlete } from '../db/athletes.ts'
+import { findAthlete, type LockedAthlete } from '../db/athletes.ts'
+import { writeForAthlete } from '../db/athlete-writes.ts'
 import { recomputeAcwrFrom } from '../acwr/engine.ts'
 import { externalLoad, trimp } from './loads.ts'
 import type { ActivitySource, ActivityView, LocalTimeBasis, NewActivity } from './schemas.ts'
 import {
   deleteActivityRow, listActivityRows, listHeartRateActivities, updateTrimp, upsertActivityRows, type ActivityRow
 } from './queries.ts'
-
-/** Locks one athlete for the rest of the transaction, or fails with a 404. */
-export async function lockAthlete (trx: Transaction<DB>, athleteId: number): Promise<LockedAthlete> {
-  const [athlete] = await lockAthletes(trx, [athleteId])
-  if (!athlete) throw httpErrors.notFound(`athlete ${athleteId} not found`)
-  return athlete
-}
 
 function assertUniqueIds (items: NewActivity[]): void {
   const seen = new Set<number>()
@@ -50,7 +44,7 @@ const DEFAULT_LOCAL_TIME_BASIS: Record<ActivitySource, LocalTimeBasis | null> = 
  */
 export async function upsertActivities (db: Database, athleteId: number, items: NewActivity[], source: ActivitySource = 'api'): Promise<{ upserted: number, recomputedFrom: string | null }> {
   assertUniqueIds(items)
-  const counts = await db.transaction().execute(async trx => ingestActivities(trx, await lockAthlete(trx, athleteId), items, source))
+  const counts = await writeForAthlete(db, athleteId, (trx, athlete) => ingestActivities(trx, athlete, items, source))
   return { upserted: counts.upserted, recomputedFrom: counts.recomputedFrom }
 }
 
@@ -93,8 +87,7 @@ export async function ingestActivityChunks (trx: Transaction<DB>, athlete: Locke
 
 /** Deletes one activity and recomputes ACWR from its day; a 404 when it does not exist. */
 export async function deleteActivity (db: Database, athleteId: number, activityId: number): Promise<void> {
-  await db.transaction().execute(async trx => {
-    const athlete = await lockAthlete(trx, athleteId)
+  await writeForAthlete(db, athleteId, async (trx, athlete) => {
     const day = await deleteActivityRow(trx, athleteId, activityId)
     if (day === undefined) throw httpErrors.notFound(`activity ${activityId} not found`)
     await recomputeAcwrFrom(trx, [athlete], day)

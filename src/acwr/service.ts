@@ -1,6 +1,6 @@
 import { httpErrors } from '@fastify/sensible'
 import type { Database } from '../db/database.ts'
-import { lockAthletes } from '../db/athletes.ts'
+import { writeForAthlete } from '../db/athlete-writes.ts'
 import { rollAcwrForward } from './engine.ts'
 import { findAcwrState, listAcwrRows, type AcwrRow, type AcwrState } from './queries.ts'
 import { DEFAULT_RANGE_DAYS, MAX_RANGE_DAYS } from './schemas.ts'
@@ -25,7 +25,7 @@ export async function currentState (db: Database, athleteId: number): Promise<Ac
   const stale = state.first_activity_day !== null && state.first_activity_day <= state.today &&
     (state.last_computed_day === null || state.last_computed_day < state.today)
   if (stale) {
-    await db.transaction().execute(async trx => rollAcwrForward(trx, await lockAthletes(trx, [athleteId])))
+    await writeForAthlete(db, athleteId, (trx, athlete) => rollAcwrForward(trx, [athlete]))
   }
   return state
 }

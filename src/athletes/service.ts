@@ -1,8 +1,9 @@
 import { httpErrors } from '@fastify/sensible'
 import type { Database } from '../db/database.ts'
 import { recomputeAcwrFrom } from '../acwr/engine.ts'
-import { lockAthlete, refreshTrimp } from '../activities/service.ts'
+import { refreshTrimp } from '../activities/service.ts'
 import { findAthlete, lockAthletes, type AthleteRow } from '../db/athletes.ts'
+import { writeForAthlete } from '../db/athlete-writes.ts'
 import { findUnknownTimezones, updateAthleteSettings, upsertAthleteRows, type SettingsRow } from './queries.ts'
 import type { AthleteUpsert, AthleteView, SettingsChange } from './schemas.ts'
 
@@ -118,8 +119,7 @@ function mergeSettings (row: AthleteRow, patch: SettingsChange): SettingsRow {
  */
 export async function updateSettings (db: Database, athleteId: number, patch: SettingsChange): Promise<AthleteView> {
   await assertKnownTimezones(db, [patch.timezone], 'timezone')
-  return db.transaction().execute(async trx => {
-    await lockAthlete(trx, athleteId)
+  return writeForAthlete(db, athleteId, async trx => {
     const current = (await findAthlete(trx, athleteId))!
     const settings = mergeSettings(current, patch)
     const updated = await updateAthleteSettings(trx, athleteId, settings)

@@ -1,18 +1,20 @@
 import { Kysely, PostgresDialect } from 'kysely'
 import pg from 'pg'
 import type { Config } from '../config.ts'
+import { configureAthleteWrites, type AthleteWriteSettings } from './athlete-writes.ts'
 import { instrumentPool, queryLogger, type DatabaseObserver } from './instrumentation.ts'
 import { pgTypes } from './pg-types.ts'
 import type { DB } from './types.ts'
 
 export type Database = Kysely<DB>
 
-type PoolSettings = Pick<Config, 'DB_POOL_MAX' | 'DB_POOL_MIN' | 'DB_CONNECTION_TIMEOUT_MS' | 'DB_IDLE_TIMEOUT_MS' | 'DB_STATEMENT_TIMEOUT_MS'>
+type PoolSettings = Pick<Config, 'DB_POOL_MAX' | 'DB_POOL_MIN' | 'DB_CONNECTION_TIMEOUT_MS' | 'DB_IDLE_TIMEOUT_MS' | 'DB_STATEMENT_TIMEOUT_MS'> &
+  AthleteWriteSettings
 
 /**
  * The one way trainload opens PostgreSQL: a bounded pool, and Kysely over it. An `observer`
  * hears about checkouts, connections, errors and every statement (the service passes one;
- * one-shot CLI commands need none).
+ * one-shot CLI commands need none). Its athletes' writes queue and wait as `settings` say.
  */
 export function createDatabase (
   url: string,
@@ -38,7 +40,9 @@ export function createDatabase (
   pool.on('connect', client => client.on('error', onConnectionError))
   if (observer) instrumentPool(pool, observer)
   const log = observer && queryLogger(observer)
-  return { pool, db: new Kysely<DB>({ dialect: new PostgresDialect({ pool }), log }) }
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }), log })
+  configureAthleteWrites(db, settings)
+  return { pool, db }
 }
 
 /** One short-lived connection for administrative statements (create or drop a database). */

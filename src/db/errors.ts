@@ -22,3 +22,25 @@ export function isDatabaseUnavailable (err: unknown): boolean {
   if (code && (unavailableSqlStates.has(code) || unavailableNetworkCodes.has(code))) return true
   return unavailableMessages.some(m => err.message.startsWith(m))
 }
+
+/** SQLSTATEs of a transaction PostgreSQL aborted to resolve a conflict: deadlock, serialization failure. */
+const conflictSqlStates = new Set(['40P01', '40001'])
+
+/**
+ * SQLSTATEs that mean "the database is too contended to serve this now": a statement ran past
+ * statement_timeout or was cancelled (57014), a lock was not granted within lock_timeout
+ * (55P03), or a conflict outlived its retries. Like an unavailable database, a 503.
+ */
+const contendedSqlStates = new Set(['57014', '55P03', ...conflictSqlStates])
+
+const sqlStateOf = (err: unknown) => err instanceof Error ? (err as { code?: unknown }).code : undefined
+
+export function isTransactionConflict (err: unknown): boolean {
+  const code = sqlStateOf(err)
+  return typeof code === 'string' && conflictSqlStates.has(code)
+}
+
+export function isDatabaseContended (err: unknown): boolean {
+  const code = sqlStateOf(err)
+  return typeof code === 'string' && contendedSqlStates.has(code)
+}

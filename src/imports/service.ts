@@ -7,7 +7,8 @@ import pLimit from 'p-limit'
 import type { Database } from '../db/database.ts'
 import { findAthlete } from '../db/athletes.ts'
 import { ActivityInput } from '../activities/schemas.ts'
-import { ingestActivityChunks, lockAthlete, type IngestActivity } from '../activities/service.ts'
+import { ingestActivityChunks, type IngestActivity } from '../activities/service.ts'
+import { writeForAthlete } from '../db/athlete-writes.ts'
 import { readActivitiesCsv, type ExportRow, type SkippedRow } from './activities-csv.ts'
 import { activityFileKind, zoneOfActivityFile, type FileZone } from './activity-files.ts'
 import { openExportArchive, type ExportArchive } from './archive.ts'
@@ -134,8 +135,7 @@ export async function importExport (db: Database, athleteId: number, path: strin
   })
   skipped.sort((a, b) => a.row - b.row)
   const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE
-  const counts = await db.transaction().execute(async trx => {
-    const locked = await lockAthlete(trx, athleteId)
+  const counts = await writeForAthlete(db, athleteId, async (trx, locked) => {
     let done = 0
     async function * reported () {
       for (const chunk of chunksOf(activities, chunkSize)) {

@@ -1,18 +1,26 @@
 import { STATUS_CODES } from 'node:http'
 import fp from 'fastify-plugin'
-import { isDatabaseUnavailable, RETRY_AFTER_S } from '../../db/errors.ts'
+import { isDatabaseContended, isDatabaseUnavailable, RETRY_AFTER_S } from '../../db/errors.ts'
+
+type RouteError = Error & { statusCode?: number, headers?: Record<string, string> }
 
 /**
- * One error shape for every route. A database that cannot serve is a 503 with Retry-After; any
- * other server error is logged and answered without its details; a client error keeps its
- * message, which names the problem.
+ * One error shape for every route. A database that cannot serve, or is too contended to serve
+ * now (a statement or lock timeout, a conflict that outlived its retries), is a 503 with
+ * Retry-After; any other server error is logged and answered without its details; a client
+ * error keeps its message, which names the problem, and its headers (a 429's Retry-After).
  */
 export default fp(async function errorHandler (app) {
-  app.setErrorHandler((err: Error & { statusCode?: number }, request, reply) => {
+  app.setErrorHandler((err: RouteError, request, reply) => {
     if (isDatabaseUnavailable(err)) {
       request.log.warn({ err }, 'database unavailable')
       return reply.code(503).header('retry-after', RETRY_AFTER_S)
         .send({ statusCode: 503, error: 'Service Unavailable', message: 'The database is unavailable; retry shortly.' })
+    }
+    if (isDatabaseContended(err)) {
+      request.log.warn({ err }, 'database contended')
+      return reply.code(503).header('retry-after', RETRY_AFTER_S)
+        .send({ statusCode: 503, error: 'Service Unavailable', message: 'The database is busy with other work on this data; retry shortly.' })
     }
     const statusCode = err.statusCode ?? 500
     if (statusCode >= 500) {
@@ -20,6 +28,7 @@ export default fp(async function errorHandler (app) {
       return reply.code(statusCode)
         .send({ statusCode, error: STATUS_CODES[statusCode] ?? 'Internal Server Error', message: 'The request could not be completed.' })
     }
+    if (err.headers) reply.headers(err.headers)
     return reply.code(statusCode).send({ statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message: err.message })
   })
 }, { name: 'error-handler' })
