@@ -2,6 +2,7 @@ import { apiRequest, ApiError } from './api.js'
 import { createActivityList } from './activities.js'
 import { createAcwrChart } from './chart.js'
 import { createImportCard } from './import.js'
+import { createPmcChart, describeForm } from './pmc-chart.js'
 import { localDay } from './format.js'
 import { describeModel, renderPanelError, renderPool, renderStatus, renderTokens } from './panels.js'
 import { changedSettings, renderSettings, showModelFields, validateSettings, watchSettings } from './settings.js'
@@ -11,6 +12,7 @@ const POOL_REFRESH_MS = 3000
 const $ = selector => document.querySelector(selector)
 const controls = $('#controls').elements
 const chart = createAcwrChart($('#chart'))
+const pmcChart = createPmcChart($('#pmc-chart'))
 
 /** The credential lives in this tab's sessionStorage only: gone when the tab closes. */
 const session = {
@@ -26,6 +28,7 @@ const state = {
   athlete: null,
   acwr: null,
   latest: null,
+  pmc: null,
   poll: null,
   athletes: [],
   nextCursor: null
@@ -84,28 +87,37 @@ function drawStatus () {
   renderStatus($('#status'), state.latest, { bands: bandsOf(state.latest), timezone: state.athlete.timezone, missingDays: missingDays() })
 }
 
-function drawChart () {
+function drawCharts () {
   const bands = bandsOf(state.latest)
+  const kind = controls.kind.value
   $('#model').textContent = describeModel(state.acwr, bands, Boolean(state.latest?.bands))
-  chart.render(state.acwr, controls.kind.value, bands)
+  chart.render(state.acwr, kind, bands)
+  pmcChart.render(state.pmc, kind)
+  $('#pmc .pmc-today').textContent = describeForm(state.pmc, kind)
 }
 
 async function fetchLatest () {
   return api(`/api/athletes/${state.athleteId}/acwr/latest`).catch(err => { if (err.status === 404) return null; throw err })
 }
 
-/** The chart and today's card, drawn together once both replies are in, so they agree on the bands. */
+/** The charts and today's card, drawn together once every reply is in, so they agree on the bands and the days. */
 async function loadAcwr () {
-  const [acwr, latest] = await Promise.all([api(`/api/athletes/${state.athleteId}/acwr?${selectedRange()}`), fetchLatest()])
-  Object.assign(state, { acwr, latest })
-  drawChart()
+  const range = selectedRange()
+  const [acwr, latest, pmc] = await Promise.all([
+    api(`/api/athletes/${state.athleteId}/acwr?${range}`),
+    fetchLatest(),
+    api(`/api/athletes/${state.athleteId}/pmc?${range}`)
+  ])
+  Object.assign(state, { acwr, latest, pmc })
+  drawCharts()
   drawStatus()
 }
 
 async function showAthlete (athleteId) {
-  Object.assign(state, { athleteId, acwr: null, latest: null })
+  Object.assign(state, { athleteId, acwr: null, latest: null, pmc: null })
   session.save({ credential: state.credential, athleteId })
   chart.clear()
+  pmcChart.clear()
   state.athlete = await api(`/api/athletes/${athleteId}`)
   $('#identity').textContent = state.isAdmin
     ? `admin · viewing ${state.athlete.name ?? `athlete ${athleteId}`}`
@@ -206,9 +218,10 @@ function signOut (message) {
   clearInterval(state.poll)
   session.clear()
   chart.clear()
+  pmcChart.clear()
   // Nothing of the previous person's stays on the page.
-  for (const node of [$('#status .body'), $('#activities ol'), $('#pool .body'), $('#tokens .body')]) node.replaceChildren()
-  Object.assign(state, { credential: null, athlete: null, acwr: null, latest: null, poll: null, athletes: [], athleteId: null })
+  for (const node of [$('#status .body'), $('#pmc .pmc-today'), $('#activities ol'), $('#pool .body'), $('#tokens .body')]) node.replaceChildren()
+  Object.assign(state, { credential: null, athlete: null, acwr: null, latest: null, pmc: null, poll: null, athletes: [], athleteId: null })
   importCard.reset()
   $('#dashboard').hidden = true
   $('#sign-out').hidden = true
@@ -265,7 +278,7 @@ settingsForm.addEventListener('submit', guarded(async event => {
 controls.athlete.addEventListener('change', guarded(() => showAthlete(Number(controls.athlete.value))))
 controls.athleteSearch.addEventListener('input', guarded(searchAthletes))
 controls.range.addEventListener('change', guarded(loadAcwr))
-for (const radio of controls.kind) radio.addEventListener('change', () => state.acwr && drawChart())
+for (const radio of controls.kind) radio.addEventListener('change', () => state.acwr && drawCharts())
 $('#more-athletes').addEventListener('click', guarded(loadAthletePage))
 $('#sign-out').addEventListener('click', () => signOut())
 

@@ -44,6 +44,8 @@ export function localDay (days = 0) {
 }
 
 export const fixed = (value, digits = 0) => value == null || Number.isNaN(value) ? '–' : Number(value).toFixed(digits)
+/** "+3.2" or "−4.0": a change or a balance, with its sign always written (a true minus sign). */
+export const signed = (value, digits = 0) => value == null || Number.isNaN(value) ? '–' : `${value > 0 ? '+' : value < 0 ? '−' : ''}${Math.abs(value).toFixed(digits)}`
 export const percent = value => value == null ? '–' : `${Math.round(value * 100)} %`
 
 /** "1 h 05 min" or "42 min". */

@@ -4,7 +4,7 @@ import t from 'tap'
 import { demoToday, seedDemoFleet } from '../../src/demo/seed.ts'
 import { build, TEST_ADMIN_TOKEN } from '../helper.ts'
 import {
-  ACUTE_RGB, artifacts, docsDir, launch, openPage, pixelsOfColour, rendered, seriousAccessibilityViolations, signIn, skipWithoutChromium
+  ACUTE_RGB, artifacts, CTL_RGB, docsDir, launch, openPage, pixelsOfColour, rendered, seriousAccessibilityViolations, signIn, skipWithoutChromium
 } from './browser.ts'
 
 // Refreshing the committed screenshot seeds the whole demo fleet, as a first `npm start` does;
@@ -62,6 +62,21 @@ t.test('an athlete reads the zone explained, the ACWR chart, the activity list a
     t.match(status, /your local day \(/, 'the day is labelled as the athlete\'s local day')
     t.match(status, /guide, not a prediction/)
     t.match(await page.textContent('#status .divergence'), /ratio/, 'the divergence is explained in a sentence')
+  })
+
+  await t.test('the PMC card draws fitness, fatigue and form from /pmc, with the ramp rate and monotony in the tooltip', async t => {
+    await page.waitForSelector('#pmc-chart[data-rendered]')
+    t.match(await page.getAttribute('#pmc-chart', 'data-rendered'), /^42\/7\/external\/\d+$/, 'the default CTL and ATL windows, on the external load')
+    t.ok(await pixelsOfColour(page, CTL_RGB, '#pmc-chart canvas') > 100, 'the fitness line is drawn')
+    const pmc = (await app.inject({ url: `/api/athletes/${athleteId}/pmc`, headers: key })).json()
+    const today = pmc.days.at(-1).external
+    t.match(await page.textContent('#pmc .pmc-today'), new RegExp(`^Today: fitness ${today.ctl.toFixed(1)}, fatigue ${today.atl.toFixed(1)}, form [+−]?${Math.abs(today.tsb).toFixed(1)}`), 'today\'s numbers are the API\'s')
+    await page.locator('#pmc-chart').scrollIntoViewIfNeeded()
+    const box = (await page.locator('#pmc-chart .u-over').boundingBox())!
+    await page.mouse.move(box.x + box.width * 0.8, box.y + box.height / 2)
+    await page.waitForSelector('#pmc-chart .tooltip:not([hidden])')
+    t.match(await page.textContent('#pmc-chart .tooltip'), /Fitness \(CTL\).*Fatigue \(ATL\).*Form \(TSB\).*Ramp rate.*a week.*Monotony.*Strain/s)
+    await page.mouse.move(0, 0)
   })
 
   await t.test('the activity list pages newest first and deletes after a confirmation', async t => {

@@ -58,6 +58,7 @@ export function pixelsOfColour (page: Page, rgb: [number, number, number], selec
 }
 
 export const ACUTE_RGB: [number, number, number] = [0xd9, 0x48, 0x0f]
+export const CTL_RGB: [number, number, number] = [0x1c, 0x7e, 0xd6]
 
 export const rendered = (page: Page) => page.$eval('#chart', chart => (chart as HTMLElement).dataset.rendered ?? '')
 
