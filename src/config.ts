@@ -30,7 +30,7 @@ export const ConfigSchema = Type.Object({
     description: 'PostgreSQL to use; when unset an embedded PostgreSQL 17 is started'
   })),
   EMBEDDED_PG_PORT: Type.Integer({ minimum: 1, maximum: 65535, default: 5433, description: 'preferred port of the embedded server' }),
-  BODY_LIMIT_BYTES: PositiveInteger(16 * 1024 * 1024, 'largest accepted request body'),
+  BODY_LIMIT_BYTES: PositiveInteger(16 * 1024, 'largest body of a route without a limit of its own; batch and settings routes are sized from their schemas'),
   IMPORT_MAX_BYTES: PositiveInteger(1024 * 1024 * 1024, 'largest accepted Strava export upload, spooled to DATA_DIR/imports'),
 
   DB_POOL_MAX: PositiveInteger(10, 'most connections in the pool'),

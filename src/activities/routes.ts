@@ -2,18 +2,19 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { AthleteParams, ErrorResponse } from '../schemas/common.ts'
 import {
-  ActivityList, ActivityListQuery, ActivityParams, UpsertActivitiesBody, UpsertActivitiesReply
+  ActivityList, ActivityListQuery, ActivityParams, UPSERT_ACTIVITIES_BODY_LIMIT, UpsertActivitiesBody, UpsertActivitiesReply
 } from './schemas.ts'
 import { deleteActivity, listActivities, upsertActivities } from './service.ts'
 
 const activityRoutes: FastifyPluginAsyncTypebox = async app => {
   app.put('/api/athletes/:athleteId/activities', {
+    bodyLimit: UPSERT_ACTIVITIES_BODY_LIMIT,
     schema: {
       tags: ['activities'],
       summary: 'Upsert a batch of activities and bring ACWR up to date, all or nothing',
       params: AthleteParams,
       body: UpsertActivitiesBody,
-      response: { 200: UpsertActivitiesReply, 400: ErrorResponse, 404: ErrorResponse }
+      response: { 200: UpsertActivitiesReply, 400: ErrorResponse, 404: ErrorResponse, 413: ErrorResponse }
     }
   }, async request => upsertActivities(app.db, request.params.athleteId, request.body.activities))
 

@@ -1,6 +1,7 @@
 import type { Selectable } from 'kysely'
 import { Type, type Static } from 'typebox'
 import type { Activities } from '../db/types.ts'
+import { batchBodyLimit } from '../schemas/body-limits.ts'
 import { AthleteParams, Day, DAY_PATTERN, Id, Nullable, Text } from '../schemas/common.ts'
 
 // Strava's own start_date_local carries a "Z" although it is local wall-clock time, so a
@@ -49,9 +50,29 @@ export const ACTIVITY_SOURCES = ['api', 'strava', 'import'] as const satisfies r
  */
 export type LocalTimeBasis = NonNullable<Selectable<Activities>['local_time_basis']>
 
+export const MAX_ACTIVITIES_PER_BATCH = 10_000
+
 export const UpsertActivitiesBody = Type.Object({
-  activities: Type.Array(ActivityInput, { maxItems: 10_000 })
+  activities: Type.Array(ActivityInput, { maxItems: MAX_ACTIVITIES_PER_BATCH })
 }, { additionalProperties: false })
+
+/**
+ * The largest valid activity as compact JSON (src/schemas/body-limits.ts says how it is
+ * counted), key by key with its quotes, colon and comma:
+ *   {"id":9007199254740991,                       1 + 5 + 16 + 1 =  23
+ *   "sportType":"<64 characters>",               12 + 66 + 1      =  79
+ *   "startDateLocal":"2026-03-01T07:30:00.123456Z",  17 + 29 + 1  =  47
+ *   "movingTimeS":1209600,                       14 + 7 + 1       =  22
+ *   "distanceM":<24>, "elevationGainM":<24>,     (12 + 25) + (17 + 25) = 79
+ *   "averageHeartrate":123.45678901234567,       19 + 18 + 1      =  38
+ *   "maxHeartrate":123.45678901234567,           15 + 18 + 1      =  34
+ *   "perceivedEffort":10,                        18 + 2 + 1       =  21
+ *   "name":"<500 characters>"}                   7 + 502 + 1      = 510
+ *                                                                   853 bytes
+ * 10,000 × (853 + 1) + 1,024 = 8,541,024 bytes, about 8.5 MB.
+ */
+export const LARGEST_ACTIVITY_BYTES = 853
+export const UPSERT_ACTIVITIES_BODY_LIMIT = batchBodyLimit(MAX_ACTIVITIES_PER_BATCH, LARGEST_ACTIVITY_BYTES)
 
 export const UpsertActivitiesReply = Type.Object({
   upserted: Type.Integer({ description: 'activities inserted or changed' }),

@@ -1,18 +1,19 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { AthleteParams, ErrorResponse } from '../schemas/common.ts'
-import { AcwrLatest, AcwrQuery, AcwrSeries, RecalculateBody, RecalculateReply } from './schemas.ts'
+import { AcwrLatest, AcwrQuery, AcwrSeries, RECALCULATE_BODY_LIMIT, RecalculateBody, RecalculateReply } from './schemas.ts'
 import { acwrSeries, latestAcwr } from './service.ts'
 import { recalculateAcwr } from './recalculate.ts'
 
 const acwrRoutes: FastifyPluginAsyncTypebox = async app => {
   app.post('/admin/batch-recalculate-acwr', {
+    bodyLimit: RECALCULATE_BODY_LIMIT,
     // No body at all means "roll every athlete forward"; validation sees it as null.
     preValidation: async request => { request.body ??= null },
     schema: {
       tags: ['acwr'],
       summary: 'Recompute ACWR for the given athletes (or all) from a day (or their whole history); without a body, roll every athlete forward to today',
       body: RecalculateBody,
-      response: { 200: RecalculateReply, 400: ErrorResponse, 404: ErrorResponse }
+      response: { 200: RecalculateReply, 400: ErrorResponse, 404: ErrorResponse, 413: ErrorResponse }
     }
   }, async request => {
     const body = request.body

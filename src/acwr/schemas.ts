@@ -1,4 +1,5 @@
 import { Type } from 'typebox'
+import { batchBodyLimit } from '../schemas/body-limits.ts'
 import { Day, Id, Nullable } from '../schemas/common.ts'
 import { ACWR_MODELS } from './models.ts'
 import { ZONES } from './zones.ts'
@@ -51,10 +52,19 @@ export const AcwrLatest = Type.Object({
   bands: Bands
 })
 
+const MAX_RECALCULATE_ATHLETE_IDS = 100_000
+
 export const RecalculateBody = Nullable(Type.Object({
-  athleteIds: Type.Optional(Type.Array(Id('athlete id'), { minItems: 1, maxItems: 100_000 })),
+  athleteIds: Type.Optional(Type.Array(Id('athlete id'), { minItems: 1, maxItems: MAX_RECALCULATE_ATHLETE_IDS })),
   from: Type.Optional(Day)
 }, { additionalProperties: false }))
+
+/**
+ * Up to 100,000 ids of at most 16 digits each with their commas; the rest,
+ * {"athleteIds":[],"from":"2026-01-01"}, is 37 bytes of the slack:
+ * 100,000 × (16 + 1) + 1,024 = 1,701,024 bytes, about 1.7 MB.
+ */
+export const RECALCULATE_BODY_LIMIT = batchBodyLimit(MAX_RECALCULATE_ATHLETE_IDS, String(Number.MAX_SAFE_INTEGER).length)
 
 export const AcwrSummary = Type.Object({
   athletes: Type.Integer({ minimum: 0, description: 'athletes with at least one activity, so with an ACWR series' }),

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { AthleteParams, ErrorResponse } from '../schemas/common.ts'
 import { issueApiKey } from './api-keys.ts'
 import { listAthletesPage } from './queries.ts'
-import { ApiKeyReply, AthleteList, AthleteListQuery, UpsertAthletesBody, UpsertAthletesReply } from './schemas.ts'
+import { ApiKeyReply, AthleteList, AthleteListQuery, UPSERT_ATHLETES_BODY_LIMIT, UpsertAthletesBody, UpsertAthletesReply } from './schemas.ts'
 import { getAthlete, upsertAthletes } from './service.ts'
 
 /** The operator's athlete routes: listing, the batch upsert, and issuing API keys. */
@@ -21,11 +21,12 @@ const adminAthleteRoutes: FastifyPluginAsyncTypebox = async app => {
   })
 
   app.put('/admin/athletes', {
+    bodyLimit: UPSERT_ATHLETES_BODY_LIMIT,
     schema: {
       tags: ['athletes'],
       summary: 'Upsert athletes keyed by Strava athlete id',
       body: UpsertAthletesBody,
-      response: { 200: UpsertAthletesReply, 400: ErrorResponse }
+      response: { 200: UpsertAthletesReply, 400: ErrorResponse, 413: ErrorResponse }
     }
   }, async request => ({ athletes: await upsertAthletes(app.db, request.body.athletes) }))
 

@@ -1,4 +1,5 @@
 import { Type, type Static } from 'typebox'
+import { batchBodyLimit, objectBodyLimit } from '../schemas/body-limits.ts'
 import { Id, Nullable, Text } from '../schemas/common.ts'
 import { ACWR_MODELS } from '../acwr/models.ts'
 
@@ -21,9 +22,24 @@ export const AthleteInput = Type.Object({
 }, { additionalProperties: false })
 export type AthleteUpsert = Static<typeof AthleteInput>
 
+export const MAX_ATHLETES_PER_BATCH = 10_000
+
 export const UpsertAthletesBody = Type.Object({
-  athletes: Type.Array(AthleteInput, { minItems: 1, maxItems: 10_000 })
+  athletes: Type.Array(AthleteInput, { minItems: 1, maxItems: MAX_ATHLETES_PER_BATCH })
 }, { additionalProperties: false })
+
+/**
+ * The largest valid athlete as compact JSON (see src/schemas/body-limits.ts):
+ *   {"stravaAthleteId":9007199254740991,   1 + 18 + 16 + 1 =  36
+ *   "name":"<200 characters>",             7 + 202 + 1     = 210
+ *   "sex":"M",                             6 + 3 + 1       =  10
+ *   "restingHr":120, "maxHr":250,          16 + 12         =  28
+ *   "timezone":"<64 characters>"}          11 + 66 + 1     =  78
+ *                                                            362 bytes
+ * 10,000 × (362 + 1) + 1,024 = 3,631,024 bytes, about 3.6 MB.
+ */
+export const LARGEST_ATHLETE_BYTES = 362
+export const UPSERT_ATHLETES_BODY_LIMIT = batchBodyLimit(MAX_ATHLETES_PER_BATCH, LARGEST_ATHLETE_BYTES)
 
 export const UpsertAthletesReply = Type.Object({
   athletes: Type.Array(Type.Object({ id: Type.Integer(), stravaAthleteId: Type.Integer() }))
@@ -69,6 +85,21 @@ export const SettingsPatch = Type.Object({
   timezone: Type.Optional(Timezone)
 }, { additionalProperties: false })
 export type SettingsChange = Static<typeof SettingsPatch>
+
+/**
+ * The largest valid settings change as compact JSON (see src/schemas/body-limits.ts):
+ *   {"acwrModel":"rolling-uncoupled",        1 + 12 + 19 + 1 = 33
+ *   "acuteDays":14, "chronicDays":90,       15 + 17         = 32
+ *   "decayRate":0.012345678901234567,       12 + 20 + 1     = 33
+ *   "ctlDays":120, "atlDays":28,            14 + 13         = 27
+ *   "restingHr":120, "maxHr":250,           16 + 12         = 28
+ *   "sex":null,                             6 + 4 + 1       = 11
+ *   "timezone":"<64 characters>"}           11 + 66 + 1     = 78
+ *                                                            242 bytes
+ * 242 + 1,024 = 1,266 bytes.
+ */
+export const LARGEST_SETTINGS_PATCH_BYTES = 242
+export const SETTINGS_PATCH_BODY_LIMIT = objectBodyLimit(LARGEST_SETTINGS_PATCH_BYTES)
 
 export const AthleteListQuery = Type.Object({
   limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100, description: 'athletes per page' }),

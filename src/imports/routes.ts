@@ -13,8 +13,10 @@ const IMPORT_RETRY_AFTER_S = 30
 const mediaType = (header: string | undefined) => header?.split(';')[0]!.trim().toLowerCase() ?? ''
 
 const importRoutes: FastifyPluginAsyncTypebox = async app => {
-  // The body is left unread for the handler, which streams it to a spool file; parsers
-  // registered here apply to this plugin's routes only.
+  // The body is left unread for the handler, which streams it to a spool file under
+  // IMPORT_MAX_BYTES; parsers registered here apply to this plugin's routes only. The route's
+  // body limit (BODY_LIMIT_BYTES) binds only the buffering parsers, so a JSON body sent here
+  // is refused small rather than read whole before its 415.
   app.addContentTypeParser(Object.keys(IMPORT_CONTENT_TYPES), (_request, payload, done) => done(null, payload))
   const running = new Set<number>()
   const spoolDir = join(app.config.DATA_DIR, 'imports')

@@ -1,7 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { ErrorResponse } from '../schemas/common.ts'
 import {
-  CleanupBody, CleanupReply, RefreshTokensBody, RefreshTokensReply, SaveTokensBody, SaveTokensReply, TokenHealthQuery, TokenHealthReply
+  CleanupBody, CleanupReply, REFRESH_TOKENS_BODY_LIMIT, RefreshTokensBody, RefreshTokensReply, SAVE_TOKENS_BODY_LIMIT, SaveTokensBody, SaveTokensReply,
+  TokenHealthQuery, TokenHealthReply
 } from './schemas.ts'
 import { tokenHealthReport } from './health.ts'
 import { deleteLongInvalidTokens } from './queries.ts'
@@ -13,11 +14,12 @@ const tokenAdminRoutes: FastifyPluginAsyncTypebox = async app => {
   app.addHook('preValidation', async request => { request.body ??= {} })
 
   app.put('/admin/strava-tokens', {
+    bodyLimit: SAVE_TOKENS_BODY_LIMIT,
     schema: {
       tags: ['tokens'],
       summary: 'Save Strava tokens in one transaction, encrypted',
       body: SaveTokensBody,
-      response: { 200: SaveTokensReply, 400: ErrorResponse, 404: ErrorResponse }
+      response: { 200: SaveTokensReply, 400: ErrorResponse, 404: ErrorResponse, 413: ErrorResponse }
     }
   }, async (request, reply) => {
     try {
@@ -29,11 +31,12 @@ const tokenAdminRoutes: FastifyPluginAsyncTypebox = async app => {
   })
 
   app.post('/admin/batch-refresh-tokens', {
+    bodyLimit: REFRESH_TOKENS_BODY_LIMIT,
     schema: {
       tags: ['tokens'],
       summary: 'Refresh every due Strava token now',
       body: RefreshTokensBody,
-      response: { 200: RefreshTokensReply, 502: ErrorResponse }
+      response: { 200: RefreshTokensReply, 413: ErrorResponse, 502: ErrorResponse }
     }
   }, async (request, reply) => {
     try {

@@ -194,6 +194,19 @@ t.test('the wrong content type is a 415, an upload over IMPORT_MAX_BYTES a 413, 
   t.equal((await tables(app)).activities.length, 0)
 })
 
+t.test('an upload larger than BODY_LIMIT_BYTES still streams in under IMPORT_MAX_BYTES, and a JSON body is refused at the small limit', async t => {
+  const { app } = await buildImportApp(t, { BODY_LIMIT_BYTES: '1024' })
+  const { id } = await createAthlete(app)
+  const csv = activitiesCsv(Array.from({ length: 40 }, (_, i) => ({ id: i + 1, date: usDate(utcDaysAgo(1, 8)), type: 'Run', movingTimeS: 60 })))
+  t.ok(csv.length > 1024)
+  const imported = await upload(app, id, csv, 'text/csv')
+  t.equal(imported.statusCode, 200, imported.body)
+  t.equal(imported.json().imported, 40)
+  const json = await app.inject({ method: 'POST', url: `/api/athletes/${id}/imports`, headers: { ...adminHeaders, 'content-type': 'application/json' }, payload: `{"a":"${'x'.repeat(2048)}"}` })
+  t.equal(json.statusCode, 413)
+  t.match(json.json().message, 'at most 1024 bytes')
+})
+
 t.test('a second import for the same athlete while one runs is a 409 with Retry-After', async t => {
   const { app } = await buildImportApp(t)
   const { id } = await createAthlete(app)

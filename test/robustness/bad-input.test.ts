@@ -8,7 +8,7 @@ import { entryFor, injectOptions, routeCollector } from './requests.ts'
 import { routeTable, seed, type RouteEntry, type Seeded } from './route-table.ts'
 import { listTables, snapshotTables, type TableSnapshot } from './table-snapshot.ts'
 
-const BODY_LIMIT = 4 * 1024 * 1024
+const BODY_LIMIT = 16 * 1024
 const MALFORMED_AUTHORIZATION = [
   'Bearer',
   TEST_ADMIN_TOKEN,

@@ -17,6 +17,8 @@ export interface RouteUnderTest {
   method: string
   url: string
   schema: Schema
+  /** The route's own body limit; without one, the app's BODY_LIMIT_BYTES applies. */
+  bodyLimit?: number
 }
 
 const ajv = addFormats.default(new Ajv({ strict: false, useDefaults: true }))
@@ -189,12 +191,22 @@ function transportCases (route: RouteUnderTest, entry: RouteEntry, bodyLimit: nu
     { name: 'truncated JSON', request: { payload: '{"a":', contentType: 'application/json' }, expect: { status: 400, names: 'JSON' } },
     { name: 'JSON with a NaN literal', request: { payload: '{"a":NaN}', contentType: 'application/json' }, expect: { status: 400, names: 'JSON' } },
     { name: 'JSON with __proto__', request: { payload: '{"__proto__":{"admin":true}}', contentType: 'application/json' }, expect: { status: 400, names: 'JSON' } },
-    { name: `a body over the ${bodyLimit}-byte limit`, request: { payload: `"${'a'.repeat(bodyLimit)}"`, contentType: 'application/json' }, expect: { status: 413, names: 'too large' } }
+    { name: `a body over the ${bodyLimit}-byte limit`, request: { payload: `"${'a'.repeat(bodyLimit)}"`, contentType: 'application/json' }, expect: { status: 413, names: `at most ${bodyLimit} bytes` } }
   ]
 }
 
+const payloadBytes = ({ payload, body }: HostileCase['request']) =>
+  payload !== undefined ? Buffer.byteLength(payload) : body === undefined ? 0 : Buffer.byteLength(JSON.stringify(body))
+
+/** A case whose body is over the route's limit is refused for its size before its content is looked at. */
+function refusedForSize (hostile: HostileCase, bodyLimit: number): HostileCase {
+  if (payloadBytes(hostile.request) <= bodyLimit) return hostile
+  return { ...hostile, expect: { status: 413, names: `at most ${bodyLimit} bytes` } }
+}
+
 /** Every hostile variation of a route's valid request that its schema and method call for. */
-export function hostileCases (route: RouteUnderTest, entry: RouteEntry, seeded: Seeded, bodyLimit: number): HostileCase[] {
+export function hostileCases (route: RouteUnderTest, entry: RouteEntry, seeded: Seeded, defaultBodyLimit: number): HostileCase[] {
+  const bodyLimit = route.bodyLimit ?? defaultBodyLimit
   const base = entry.valid(seeded)
   const fields = route.schema.body ? collectFields(route.schema.body) : []
   const rules = (entry.rules?.(seeded) ?? []).map(rule => ({
@@ -209,5 +221,5 @@ export function hostileCases (route: RouteUnderTest, entry: RouteEntry, seeded: 
     ...(route.method === 'GET' || route.method === 'HEAD' ? queryCases(route, base) : []),
     ...transportCases(route, entry, bodyLimit),
     ...rules
-  ]
+  ].map(hostile => refusedForSize(hostile, bodyLimit))
 }

@@ -5,7 +5,7 @@ import { routeTable, type BaseRequest, type RouteEntry } from './route-table.ts'
 /** An `onRoute` hook that lists every route as one entry per method. */
 export function routeCollector (routes: RouteUnderTest[]) {
   return (route: RouteOptions) => {
-    for (const method of [route.method].flat()) routes.push({ method, url: route.url, schema: route.schema ?? {} })
+    for (const method of [route.method].flat()) routes.push({ method, url: route.url, schema: route.schema ?? {}, bodyLimit: route.bodyLimit })
   }
 }
 

@@ -2,7 +2,10 @@ import { STATUS_CODES } from 'node:http'
 import fp from 'fastify-plugin'
 import { isDatabaseContended, isDatabaseUnavailable, RETRY_AFTER_S } from '../../db/errors.ts'
 
-type RouteError = Error & { statusCode?: number, headers?: Record<string, string> }
+type RouteError = Error & { statusCode?: number, code?: string, headers?: Record<string, string> }
+
+/** Fastify's own message for a body over the route's limit does not say what the limit is. */
+const bodyTooLarge = (limit: number) => `the request body is too large: this route accepts at most ${limit} bytes`
 
 /**
  * One error shape for every route. A database that cannot serve, or is too contended to serve
@@ -29,6 +32,7 @@ export default fp(async function errorHandler (app) {
         .send({ statusCode, error: STATUS_CODES[statusCode] ?? 'Internal Server Error', message: 'The request could not be completed.' })
     }
     if (err.headers) reply.headers(err.headers)
-    return reply.code(statusCode).send({ statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message: err.message })
+    const message = err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? bodyTooLarge(request.routeOptions.bodyLimit) : err.message
+    return reply.code(statusCode).send({ statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message })
   })
 }, { name: 'error-handler' })
