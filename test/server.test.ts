@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -46,6 +46,10 @@ t.test('with no DATABASE_URL the service starts its own PostgreSQL, seeds the de
   t.match(service.output(), /embedded PostgreSQL 17 listening on 127\.0\.0\.1:\d+/)
   t.notMatch(service.output(), new RegExp(`127\\.0\\.0\\.1:${takenPort}\\b`), 'a taken port is avoided')
   t.ok(existsSync(join(dataDir, 'postgres', 'PG_VERSION')), 'the data lives in DATA_DIR/postgres')
+  const passwordFile = join(dataDir, 'postgres-password')
+  t.equal((await stat(passwordFile)).mode & 0o777, 0o600, 'the database password is readable by its owner only')
+  const password = (await readFile(passwordFile, 'utf8')).trim()
+  t.notOk(service.output().includes(password), 'the database password is never logged')
   const recordedUrl = await readFile(join(dataDir, 'database-url'), 'utf8')
   t.match(recordedUrl, /^postgres:\/\/.+\/trainload\n$/, 'the address is written down for the db:* tools')
 

