@@ -28,8 +28,12 @@ export async function createAthlete (app: App, fields: Record<string, unknown> =
 }
 
 /** A run whose external load is exactly `load` (miles, no climbing), with heart rate when given. */
+/**
+ * A run whose external load is `load` miles-equivalent. A load of 0 is a run that recorded
+ * neither distance nor moving time: a run with time but no distance is scored by its time.
+ */
 export function run (id: number, day: string, load: number, extra: Record<string, unknown> = {}) {
-  return { id, sportType: 'Run', startDateLocal: `${day}T08:00:00`, movingTimeS: 3600, distanceM: load / 0.000621371, ...extra }
+  return { id, sportType: 'Run', startDateLocal: `${day}T08:00:00`, movingTimeS: load === 0 ? 0 : 3600, distanceM: load / 0.000621371, ...extra }
 }
 
 export async function ingest (app: App, athleteId: number, activities: unknown[]) {
