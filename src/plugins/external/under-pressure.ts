@@ -1,5 +1,5 @@
 import { getHeapStatistics } from 'node:v8'
-import underPressure, { TYPE_HEALTH_CHECK } from '@fastify/under-pressure'
+import underPressure from '@fastify/under-pressure'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { sql } from 'kysely'
@@ -13,6 +13,17 @@ const HEALTH_CHECK_INTERVAL_MS = 1000
 const HEALTH_CHECK_TIMEOUT_MS = 2000
 /** A few slow answers in a row (a busy pool, a loaded machine) are not an outage. */
 const FAILURES_BEFORE_SHEDDING = 3
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /**
+     * Why the instance is shedding load (under-pressure's type: eventLoopDelay,
+     * heapUsedBytes or healthCheck), set on a /health request only: /health reports it in its
+     * own shape instead of the overload error.
+     */
+    loadShedding?: string
+  }
+}
 
 const overloaded = {
   statusCode: 503,
@@ -50,8 +61,11 @@ export default fp(async function loadShedding (app) {
     healthCheck: databaseHealthCheck(app),
     healthCheckInterval: HEALTH_CHECK_INTERVAL_MS,
     pressureHandler: (request, reply, type) => {
-      // /health answers for the database itself, in its own shape.
-      if (type === TYPE_HEALTH_CHECK && request.routeOptions.url === '/health') return
+      // /health still runs: its 503 has its own documented shape, which load balancers read.
+      if (request.routeOptions.url === '/health') {
+        request.loadShedding = type
+        return
+      }
       reply.code(503).header('retry-after', RETRY_AFTER_S).send(overloaded)
     }
   })
