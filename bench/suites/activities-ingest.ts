@@ -6,12 +6,12 @@ import { from as copyFrom } from 'pg-copy-streams'
 import type { Database } from '../../src/db/database.ts'
 import type { Activities } from '../../src/db/types.ts'
 import { externalLoad, trimp, type HeartRateProfile } from '../../src/activities/loads.ts'
-import { upsertActivityRows } from '../../src/activities/queries.ts'
+import { activityUpsert, upsertActivityRows } from '../../src/activities/queries.ts'
 import { writeForAthlete } from '../../src/db/athlete-writes.ts'
 import type { NewActivity } from '../../src/activities/schemas.ts'
 
 /**
- * The three ways of storing a batch that the activities suite compares, besides trainload's
+ * The ways of storing a batch that the activities suite compares, besides trainload's
  * own `upsertActivities`. Each computes the loads the same way, in JavaScript, per activity.
  */
 
@@ -80,19 +80,30 @@ export async function upsertRowsOnly (db: Database, athleteId: number, items: re
   })
 }
 
-const STAGING_TABLE = 'activities_staging'
+/**
+ * The two floors the batch is measured against, both filled by COPY FROM STDIN: `bare` has
+ * the activities columns only (no keys, indexes or checks), COPY at its fastest; `keyed` has
+ * the same primary key, index, checks, defaults and foreign key to athletes as activities,
+ * so it pays what any write into that table must.
+ */
+export type CopyTarget = 'bare' | 'keyed'
+
+const COPY_TABLES: Record<CopyTarget, string> = { bare: 'activities_staging', keyed: 'activities_keyed' }
+
 const COPY_COLUMNS = [
   'athlete_id', 'id', 'day', 'start_date_local', 'name', 'sport_type', 'distance_m', 'elevation_gain_m',
   'moving_time_s', 'average_heartrate', 'max_heartrate', 'perceived_effort', 'external_load', 'trimp'
 ] as const
 
-/** The activities columns without their keys, indexes or checks: what COPY fills at its fastest. */
-export async function createStagingTable (db: Database): Promise<void> {
-  await sql`create table ${sql.table(STAGING_TABLE)} (like activities including defaults)`.execute(db)
+export async function createStagingTables (db: Database): Promise<void> {
+  await sql`create table ${sql.table(COPY_TABLES.bare)} (like activities including defaults)`.execute(db)
+  // LIKE copies keys, indexes and checks but never foreign keys: that one is added by hand.
+  await sql`create table ${sql.table(COPY_TABLES.keyed)} (like activities including all)`.execute(db)
+  await sql`alter table ${sql.table(COPY_TABLES.keyed)} add foreign key (athlete_id) references athletes (id) on delete cascade`.execute(db)
 }
 
 export async function emptyTables (db: Database): Promise<void> {
-  await sql`truncate activities, acwr_daily, ${sql.table(STAGING_TABLE)}`.execute(db)
+  await sql`truncate activities, acwr_daily, ${sql.table(COPY_TABLES.bare)}, ${sql.table(COPY_TABLES.keyed)}`.execute(db)
 }
 
 /** COPY's text format: tab-separated, \N for null, backslash escapes in text. */
@@ -112,12 +123,68 @@ function * copyText (athleteId: number, items: readonly NewActivity[]): Generato
   }
 }
 
-/** The floor: one COPY FROM STDIN of one athlete's activities into the bare staging table. */
-export async function copyIntoStaging (pool: pg.Pool, athleteId: number, items: readonly NewActivity[]): Promise<void> {
+/** A floor: one COPY FROM STDIN of one athlete's activities into one of the copy tables. */
+export async function copyInto (pool: pg.Pool, target: CopyTarget, athleteId: number, items: readonly NewActivity[]): Promise<void> {
   const client = await pool.connect()
   try {
-    const target = copyFrom(`copy ${STAGING_TABLE} (${COPY_COLUMNS.join(', ')}) from stdin`)
-    await pipeline(Readable.from(copyText(athleteId, items)), client.query(target))
+    const copy = copyFrom(`copy ${COPY_TABLES[target]} (${COPY_COLUMNS.join(', ')}) from stdin`)
+    await pipeline(Readable.from(copyText(athleteId, items)), client.query(copy))
+  } finally {
+    client.release()
+  }
+}
+
+/** Where one batch statement's time goes, from EXPLAIN ANALYZE of the statement as sent. */
+export interface BatchProfile {
+  executionMs: number
+  /** The foreign-key trigger on activities, run once per inserted row. */
+  foreignKeyMs: number
+  foreignKeyCalls: number
+  /** Reading the unnested arrays: the scan feeding the insert. */
+  unnestMs: number
+  /** The lookup of the rows' previous days (the `previous` CTE). */
+  previousMs: number
+}
+
+interface PlanNode {
+  'Node Type': string
+  'Relation Name'?: string
+  'Actual Total Time': number
+  'Actual Loops': number
+  Plans?: PlanNode[]
+}
+
+const planNodes = (node: PlanNode): PlanNode[] => [node, ...(node.Plans ?? []).flatMap(planNodes)]
+
+/**
+ * EXPLAIN (ANALYZE) of trainload's batch statement for one athlete's activities, in a
+ * transaction rolled back afterwards, so nothing it writes stays.
+ */
+export async function profileBatch (pool: pg.Pool, db: Database, athleteId: number, items: readonly NewActivity[]): Promise<BatchProfile> {
+  const rows = items.map(item => ({ ...item, externalLoad: externalLoad(item), trimp: trimp(item.movingTimeS, item.averageHeartrate, BENCH_PROFILE) }))
+  const compiled = activityUpsert(db, athleteId, rows, 'api').compile()
+  const client = await pool.connect()
+  try {
+    await client.query('begin')
+    const { rows: [explained] } = await client.query(`explain (analyze, format json) ${compiled.sql}`, [...compiled.parameters])
+    await client.query('rollback')
+    const [{ Plan: plan, Triggers: triggers, 'Execution Time': executionMs }] = explained['QUERY PLAN']
+    const nodes = planNodes(plan)
+    const time = (matches: (node: PlanNode) => boolean) =>
+      nodes.filter(matches).reduce((sum, node) => sum + node['Actual Total Time'] * node['Actual Loops'], 0)
+    const foreignKey = (triggers as Array<{ 'Constraint Name'?: string, Time: number, Calls: number }>)
+      .filter(trigger => trigger['Constraint Name']?.includes('athlete_id_fkey'))
+    return {
+      executionMs,
+      foreignKeyMs: foreignKey.reduce((sum, trigger) => sum + trigger.Time, 0),
+      foreignKeyCalls: foreignKey.reduce((sum, trigger) => sum + trigger.Calls, 0),
+      // The only function scan is the unnest; the only index scan of activities is `previous`, inlined.
+      unnestMs: time(node => node['Node Type'] === 'Function Scan'),
+      previousMs: time(node => node['Node Type'].startsWith('Index') && node['Relation Name'] === 'activities')
+    }
+  } catch (err) {
+    await client.query('rollback').catch(() => {})
+    throw err
   } finally {
     client.release()
   }

@@ -7,7 +7,7 @@ import { createDatabase, type Database } from '../../src/db/database.ts'
 import { importExport } from '../../src/imports/service.ts'
 import { alternate, atLeast, measured, median, timed, type Mode, type Suite } from '../harness.ts'
 import { activityHistory } from './api-fixtures.ts'
-import { emptyTables, createStagingTable } from './activities-ingest.ts'
+import { emptyTables, createStagingTables } from './activities-ingest.ts'
 
 interface ImportSizes { rows: number, rounds: number, warmup: number }
 
@@ -63,7 +63,7 @@ export const importSuite: Suite = {
     const dir = await mkdtemp(join(tmpdir(), 'trainload-bench-import-'))
     const { db } = createDatabase(context.databaseUrl, context.config, err => context.log(`import: idle connection lost: ${err.message}`))
     try {
-      await createStagingTable(db)
+      await createStagingTables(db)
       const { athleteId, activities, csvPath } = await prepare(db, size, dir)
       const samples = await alternate({
         importCsv: async () => {

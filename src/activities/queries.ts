@@ -59,7 +59,18 @@ function activityBatch (rows: ActivityRow[]) {
  * between the two CTEs. Ids must be unique within the batch.
  */
 export async function upsertActivityRows (trx: Transaction<DB>, athleteId: number, rows: ActivityRow[], source: ActivitySource): Promise<UpsertCounts> {
-  const result = await trx
+  const result = await activityUpsert(trx, athleteId, rows, source).executeTakeFirstOrThrow()
+  return {
+    inserted: result.inserted,
+    updated: result.written - result.inserted,
+    unchanged: rows.length - result.written,
+    earliestDay: result.earliestDay
+  }
+}
+
+/** The statement upsertActivityRows runs, unexecuted, so the benchmark can EXPLAIN it as sent. */
+export function activityUpsert (db: Database, athleteId: number, rows: ActivityRow[], source: ActivitySource) {
+  return db
     .with('previous', db => db.selectFrom('activities').select(['id', 'day'])
       .where('athlete_id', '=', athleteId).where('id', '=', anyOf(rows.map(row => row.id))))
     .with('written', db => db.insertInto('activities')
@@ -104,13 +115,6 @@ export async function upsertActivityRows (trx: Transaction<DB>, athleteId: numbe
       eb.cast<number>(eb.fn.countAll().filterWhere('written.inserted', '=', true), 'integer').as('inserted'),
       eb.fn<string | null>('least', [eb.fn.min('written.day'), eb.fn.min('previous.day')]).as('earliestDay')
     ])
-    .executeTakeFirstOrThrow()
-  return {
-    inserted: result.inserted,
-    updated: result.written - result.inserted,
-    unchanged: rows.length - result.written,
-    earliestDay: result.earliestDay
-  }
 }
 
 /** The wall-clock time as PostgreSQL's `timestamp` reads it: Strava's trailing Z means nothing here. */
