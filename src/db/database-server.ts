@@ -2,7 +2,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises'
 import pg from 'pg'
 import { join } from 'node:path'
 import type { Config } from '../config.ts'
-import { startEmbeddedPostgres } from './embedded.ts'
+import { startEmbeddedPostgres, type EmbeddedOptions } from './embedded.ts'
 
 export interface DatabaseServer {
   url: string
@@ -18,7 +18,7 @@ export const embeddedUrlFile = (dataDir: string) => join(dataDir, 'database-url'
  * in `DATA_DIR/postgres` (its password in `DATA_DIR/postgres-password`), whose address is
  * written down for `npm run db:*` tools.
  */
-export async function openDatabaseServer (config: Config, log: (message: string) => void): Promise<DatabaseServer> {
+export async function openDatabaseServer (config: Config, log: (message: string) => void, options: Pick<EmbeddedOptions, 'ownProcessGroup'> = {}): Promise<DatabaseServer> {
   if (config.DATABASE_URL) return { url: config.DATABASE_URL, embedded: false, stop: async () => {} }
   // A CLI command run beside `npm start` shares that service's embedded server.
   const running = await runningEmbeddedUrl(config.DATA_DIR)
@@ -28,7 +28,8 @@ export async function openDatabaseServer (config: Config, log: (message: string)
     dataDir: join(config.DATA_DIR, 'postgres'),
     database: 'trainload',
     preferredPort: config.EMBEDDED_PG_PORT,
-    onNotice: log
+    onNotice: log,
+    ...options
   })
   const urlFile = embeddedUrlFile(config.DATA_DIR)
   await writeFile(urlFile, server.url + '\n', { mode: 0o600 })

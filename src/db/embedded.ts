@@ -25,9 +25,21 @@ export interface EmbeddedOptions {
   onLog?: (message: string) => void
   /** What trainload did to the folder that an operator should know (never a secret). */
   onNotice?: (message: string) => void
+  /**
+   * Runs the server in a process group of its own, so that a terminal's Ctrl-C (sent to the
+   * whole foreground group) does not end it under the service's open connections. The caller
+   * then stops it on SIGINT itself, after its clients are done.
+   */
+  ownProcessGroup?: boolean
 }
 
-interface Cluster { dataDir: string, binaries: ServerBinaries, account?: ServerAccount, onLog: (message: string) => void }
+interface Cluster {
+  dataDir: string
+  binaries: ServerBinaries
+  account?: ServerAccount
+  ownProcessGroup: boolean
+  onLog: (message: string) => void
+}
 
 /**
  * Starts (initialising on first use) a PostgreSQL 17 server whose data lives in `dataDir`,
@@ -39,6 +51,7 @@ export async function startEmbeddedPostgres (options: EmbeddedOptions): Promise<
     dataDir: resolve(options.dataDir),
     binaries: installedBinaries(),
     account: await serverAccount(),
+    ownProcessGroup: options.ownProcessGroup ?? false,
     onLog: options.onLog ?? (() => {})
   }
   await prepareDataDir(cluster)
@@ -134,6 +147,7 @@ function spawnAsServer (cluster: Cluster, binary: string, args: string[]): Child
   return spawn(binary, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, LC_MESSAGES: 'C' },
+    detached: cluster.ownProcessGroup,
     ...(cluster.account ?? {})
   })
 }
