@@ -8,6 +8,7 @@ import metrics from './plugins/app/metrics.ts'
 import database from './plugins/app/database.ts'
 import auth from './plugins/app/auth.ts'
 import errorHandler from './plugins/app/error-handler.ts'
+import writeRateLimit from './plugins/app/write-rate-limit.ts'
 import cors from './plugins/external/cors.ts'
 import rateLimiter from './plugins/external/rate-limit.ts'
 import loadShedding from './plugins/external/under-pressure.ts'
@@ -80,6 +81,7 @@ export async function buildApp ({ config, databaseUrl, logStream, onRoute }: App
   await app.register(database)
   await app.register(rateLimiter)
   await app.register(auth)
+  await app.register(writeRateLimit)
   if (config.LOAD_SHEDDING) await app.register(loadShedding)
   await app.register(openApi)
   await app.register(dashboard)

@@ -4,9 +4,11 @@ import { Type, type Static } from 'typebox'
 /**
  * Limits on one athlete's writes (see src/db/athlete-writes.ts). Eight writes in flight cover a
  * client that uploads and changes settings at once; five seconds of lock wait is far beyond a
- * normal write (tens of milliseconds) and well inside DB_STATEMENT_TIMEOUT_MS.
+ * normal write (tens of milliseconds) and well inside DB_STATEMENT_TIMEOUT_MS. 50,000
+ * activities is over 45 years of three a day, yet keeps one athlete's full recompute to
+ * about a second.
  */
-export const ATHLETE_WRITE_DEFAULTS = { ATHLETE_WRITE_QUEUE_MAX: 8, DB_LOCK_TIMEOUT_MS: 5000 }
+export const ATHLETE_WRITE_DEFAULTS = { ATHLETE_WRITE_QUEUE_MAX: 8, DB_LOCK_TIMEOUT_MS: 5000, MAX_ACTIVITIES_PER_ATHLETE: 50_000 }
 
 const PositiveInteger = (defaultValue: number, description: string) =>
   Type.Integer({ minimum: 1, default: defaultValue, description })
@@ -42,6 +44,11 @@ export const ConfigSchema = Type.Object({
     'longest wait of an athlete write for a lock held elsewhere (another instance) before a 503'),
   ATHLETE_WRITE_QUEUE_MAX: PositiveInteger(ATHLETE_WRITE_DEFAULTS.ATHLETE_WRITE_QUEUE_MAX,
     'writes one athlete may have in flight per instance, running or queued; more are a 429'),
+  WRITE_RATE_LIMIT_MAX: PositiveInteger(120, 'writes one athlete credential may make per window; more are a 429'),
+  ADMIN_WRITE_RATE_LIMIT_MAX: PositiveInteger(1200, 'writes the admin token may make per window; more are a 429'),
+  WRITE_RATE_LIMIT_WINDOW_S: PositiveInteger(60, 'window of the write rate limits, in seconds'),
+  MAX_ACTIVITIES_PER_ATHLETE: PositiveInteger(ATHLETE_WRITE_DEFAULTS.MAX_ACTIVITIES_PER_ATHLETE,
+    'activities one athlete may store; a batch or import that would pass it is a 409 and writes nothing'),
 
   ADMIN_TOKEN: Type.Optional(Type.String({ minLength: 32, description: 'bearer token for /admin/* and /metrics' })),
   LOAD_SHEDDING: Type.Boolean({ default: true, description: 'answer 503 when the event loop lags, the heap nears its limit or the database fails its health checks' }),

@@ -123,6 +123,15 @@ function stripZone (startDateLocal: string | null): string | null {
 }
 
 /** Deletes one activity and returns its day, or undefined when there was none. */
+/** How many activities the athlete has stored; an index-only count over the primary key. */
+export async function countActivities (trx: Transaction<DB>, athleteId: number): Promise<number> {
+  const { count } = await trx.selectFrom('activities')
+    .select(eb => eb.fn.countAll<string>().as('count'))
+    .where('athlete_id', '=', athleteId)
+    .executeTakeFirstOrThrow()
+  return Number(count)
+}
+
 export async function deleteActivityRow (trx: Database, athleteId: number, activityId: number): Promise<string | undefined> {
   const row = await trx.deleteFrom('activities')
     .where('athlete_id', '=', athleteId).where('id', '=', activityId)

@@ -14,9 +14,10 @@ const activityRoutes: FastifyPluginAsyncTypebox = async app => {
       summary: 'Upsert a batch of activities and bring ACWR up to date, all or nothing',
       params: AthleteParams,
       body: UpsertActivitiesBody,
-      response: { 200: UpsertActivitiesReply, 400: ErrorResponse, 404: ErrorResponse, 413: ErrorResponse }
+      response: { 200: UpsertActivitiesReply, 400: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse, 413: ErrorResponse }
     }
-  }, async request => upsertActivities(app.db, request.params.athleteId, request.body.activities))
+  }, async request =>
+    upsertActivities(app.db, request.params.athleteId, request.body.activities, 'api', { maxActivities: app.config.MAX_ACTIVITIES_PER_ATHLETE }))
 
   app.get('/api/athletes/:athleteId/activities', {
     schema: {

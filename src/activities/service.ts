@@ -7,8 +7,9 @@ import { writeForAthlete } from '../db/athlete-writes.ts'
 import { recomputeAcwrFrom } from '../acwr/engine.ts'
 import { externalLoad, trimp } from './loads.ts'
 import type { ActivitySource, ActivityView, LocalTimeBasis, NewActivity } from './schemas.ts'
+import { ATHLETE_WRITE_DEFAULTS } from '../config.ts'
 import {
-  deleteActivityRow, listActivityRows, listHeartRateActivities, updateTrimp, upsertActivityRows, type ActivityRow
+  countActivities, deleteActivityRow, listActivityRows, listHeartRateActivities, updateTrimp, upsertActivityRows, type ActivityRow
 } from './queries.ts'
 
 function assertUniqueIds (items: NewActivity[]): void {
@@ -33,6 +34,22 @@ export interface IngestCounts {
   recomputedFrom: string | null
 }
 
+/** What one athlete may store. */
+export interface ActivityLimits {
+  maxActivities: number
+}
+
+const DEFAULT_LIMITS: ActivityLimits = { maxActivities: ATHLETE_WRITE_DEFAULTS.MAX_ACTIVITIES_PER_ATHLETE }
+
+/** A 409 when the batch took the athlete past the cap; thrown inside the transaction, it undoes the batch. */
+async function assertWithinCap (trx: Transaction<DB>, athleteId: number, inserted: number, { maxActivities }: ActivityLimits): Promise<void> {
+  if (inserted === 0) return
+  const stored = await countActivities(trx, athleteId)
+  if (stored <= maxActivities) return
+  throw httpErrors.conflict(`activities: athlete ${athleteId} may store at most ${maxActivities} activities; ` +
+    `this batch adds ${inserted} new ones to the ${stored - inserted} stored, so nothing was written`)
+}
+
 /** Where the local time of an activity comes from when its caller does not say. */
 const DEFAULT_LOCAL_TIME_BASIS: Record<ActivitySource, LocalTimeBasis | null> = { api: 'client', strava: 'strava', import: null }
 
@@ -42,9 +59,9 @@ const DEFAULT_LOCAL_TIME_BASIS: Record<ActivitySource, LocalTimeBasis | null> = 
  * `source` records who supplied the fields; the same id from another source is the same
  * activity, updated in place.
  */
-export async function upsertActivities (db: Database, athleteId: number, items: NewActivity[], source: ActivitySource = 'api'): Promise<{ upserted: number, recomputedFrom: string | null }> {
+export async function upsertActivities (db: Database, athleteId: number, items: NewActivity[], source: ActivitySource = 'api', limits = DEFAULT_LIMITS): Promise<{ upserted: number, recomputedFrom: string | null }> {
   assertUniqueIds(items)
-  const counts = await writeForAthlete(db, athleteId, (trx, athlete) => ingestActivities(trx, athlete, items, source))
+  const counts = await writeForAthlete(db, athleteId, (trx, athlete) => ingestActivities(trx, athlete, items, source, limits))
   return { upserted: counts.upserted, recomputedFrom: counts.recomputedFrom }
 }
 
@@ -52,8 +69,8 @@ export async function upsertActivities (db: Database, athleteId: number, items: 
  * The batch path itself, for callers that already hold the athlete's lock in `trx`: one
  * batch, ids unique within it. See ingestActivityChunks.
  */
-export async function ingestActivities (trx: Transaction<DB>, athlete: LockedAthlete, items: IngestActivity[], source: ActivitySource): Promise<IngestCounts & { upserted: number }> {
-  const counts = await ingestActivityChunks(trx, athlete, [items], source)
+export async function ingestActivities (trx: Transaction<DB>, athlete: LockedAthlete, items: IngestActivity[], source: ActivitySource, limits = DEFAULT_LIMITS): Promise<IngestCounts & { upserted: number }> {
+  const counts = await ingestActivityChunks(trx, athlete, [items], source, limits)
   return { ...counts, upserted: counts.inserted + counts.updated }
 }
 
@@ -61,9 +78,10 @@ export async function ingestActivities (trx: Transaction<DB>, athlete: LockedAth
  * Ingests any number of chunks, read one at a time so a long history never sits in memory
  * whole: loads computed once per activity, one upsert statement per chunk, and one ACWR
  * update at the end from the earliest day any chunk touched. Ids must be unique across the
- * chunks. The caller holds the athlete's lock in `trx`.
+ * chunks. The caller holds the athlete's lock in `trx`. Past the athlete's cap on stored
+ * activities it throws a 409, which rolls the whole transaction back.
  */
-export async function ingestActivityChunks (trx: Transaction<DB>, athlete: LockedAthlete, chunks: Iterable<IngestActivity[]> | AsyncIterable<IngestActivity[]>, source: ActivitySource): Promise<IngestCounts> {
+export async function ingestActivityChunks (trx: Transaction<DB>, athlete: LockedAthlete, chunks: Iterable<IngestActivity[]> | AsyncIterable<IngestActivity[]>, source: ActivitySource, limits = DEFAULT_LIMITS): Promise<IngestCounts> {
   const profile = heartRateProfile(athlete)
   const totals = { inserted: 0, updated: 0, unchanged: 0 }
   let earliest: string | null = null
@@ -81,6 +99,7 @@ export async function ingestActivityChunks (trx: Transaction<DB>, athlete: Locke
     totals.unchanged += unchanged
     if (earliestDay !== null && (earliest === null || earliestDay < earliest)) earliest = earliestDay
   }
+  await assertWithinCap(trx, athlete.id, totals.inserted, limits)
   if (earliest !== null) await recomputeAcwrFrom(trx, [athlete], earliest)
   return { ...totals, recomputedFrom: earliest }
 }

@@ -113,15 +113,26 @@ function mergeSettings (row: AthleteRow, patch: SettingsChange): SettingsRow {
   return merged
 }
 
+const SETTINGS_COLUMNS: ReadonlyArray<keyof SettingsRow> = ['acwr_model', 'acute_days', 'chronic_days', 'decay_rate', 'ctl_days',
+  'atl_days', 'resting_hr', 'max_hr', 'sex', 'timezone']
+
+const changesNothing = (current: AthleteRow, settings: SettingsRow) => SETTINGS_COLUMNS.every(column => settings[column] === current[column])
+
 /**
  * Changes an athlete's settings and recomputes their whole ACWR and PMC history (and TRIMP,
- * when sex or heart rate changed) in one transaction.
+ * when sex or heart rate changed) in one transaction. A patch that changes nothing (`{}`, or
+ * the stored values) is answered from the stored row, without queueing, locking or
+ * recomputing: repeating a PATCH costs a read.
  */
 export async function updateSettings (db: Database, athleteId: number, patch: SettingsChange): Promise<AthleteView> {
   await assertKnownTimezones(db, [patch.timezone], 'timezone')
+  const stored = await findAthlete(db, athleteId)
+  if (!stored) throw httpErrors.notFound(`athlete ${athleteId} not found`)
+  if (changesNothing(stored, mergeSettings(stored, patch))) return toAthlete(stored)
   return writeForAthlete(db, athleteId, async trx => {
     const current = (await findAthlete(trx, athleteId))!
     const settings = mergeSettings(current, patch)
+    if (changesNothing(current, settings)) return toAthlete(current)
     const updated = await updateAthleteSettings(trx, athleteId, settings)
     if (settings.sex !== current.sex || settings.resting_hr !== current.resting_hr || settings.max_hr !== current.max_hr) {
       await refreshTrimp(trx, [updated])

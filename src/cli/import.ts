@@ -29,10 +29,11 @@ export function registerImportCommand (program: Command): void {
     .option('--json', 'print machine-readable output')
     .action(async (athleteId: number, file: string, options: { json?: boolean }) => {
       const format = await formatOf(file)
-      const result = await withDatabase(async ({ db }) => {
+      const result = await withDatabase(async ({ db, config }) => {
         let bar: ReturnType<typeof progressBar> | undefined
         let stage: string | undefined
         const summary = await importExport(db, athleteId, file, format, {
+          limits: { maxActivities: config.MAX_ACTIVITIES_PER_ATHLETE },
           onProgress: progress => {
             if (progress.stage === 'read') return
             if (stage !== progress.stage) {

@@ -43,7 +43,7 @@ const importRoutes: FastifyPluginAsyncTypebox = async app => {
     let path: string | undefined
     try {
       path = await spoolUpload(request.body as Readable, spoolDir, maxBytes)
-      return await importExport(app.db, athleteId, path, format)
+      return await importExport(app.db, athleteId, path, format, { limits: { maxActivities: app.config.MAX_ACTIVITIES_PER_ATHLETE } })
     } finally {
       running.delete(athleteId)
       if (path) await removeSpoolFile(path)

@@ -7,7 +7,7 @@ import pLimit from 'p-limit'
 import type { Database } from '../db/database.ts'
 import { findAthlete } from '../db/athletes.ts'
 import { ActivityInput } from '../activities/schemas.ts'
-import { ingestActivityChunks, type IngestActivity } from '../activities/service.ts'
+import { ingestActivityChunks, type ActivityLimits, type IngestActivity } from '../activities/service.ts'
 import { writeForAthlete } from '../db/athlete-writes.ts'
 import { readActivitiesCsv, type ExportRow, type SkippedRow } from './activities-csv.ts'
 import { activityFileKind, zoneOfActivityFile, type FileZone } from './activity-files.ts'
@@ -29,6 +29,8 @@ export interface ImportOptions {
   onProgress?: (progress: ImportProgress) => void
   /** Rows per upsert statement. */
   chunkSize?: number
+  /** The athlete's cap on stored activities; the configuration's default when left out. */
+  limits?: ActivityLimits
 }
 
 /** Activity files read at once: they come from one archive on one disk, and FIT decoding has its own thread. */
@@ -144,7 +146,7 @@ export async function importExport (db: Database, athleteId: number, path: strin
         options.onProgress?.({ stage: 'write', done, total: activities.length })
       }
     }
-    return ingestActivityChunks(trx, locked, reported(), 'import')
+    return ingestActivityChunks(trx, locked, reported(), 'import', options.limits)
   })
   return { imported: counts.inserted, updated: counts.updated, unchanged: counts.unchanged, skipped }
 }
