@@ -33,5 +33,8 @@ function compileCoercing (schema: any, httpPart: string | undefined) {
   return check
 }
 
+/** Checks a value the service decodes itself, such as a list cursor, as strictly as a JSON body. */
+export const compileStrictValidator = <T>(schema: object) => strict.compile<T>(schema)
+
 export const validatorCompiler: FastifySchemaCompiler<any> = ({ schema, httpPart }) =>
   httpPart === 'body' ? strict.compile(schema) : compileCoercing(schema, httpPart)

@@ -6,10 +6,12 @@ import { AthleteParams, Day, DAY_PATTERN, Id, Nullable, Text } from '../schemas/
 
 // Strava's own start_date_local carries a "Z" although it is local wall-clock time, so a
 // trailing Z is accepted and ignored. The `iso-date-time` format rejects days that do not
-// exist, such as 2026-02-30.
-const StartDateLocal = Type.String({
+// exist, such as 2026-02-30, but lets a leap second through: PostgreSQL's timestamp rolls
+// 23:59:60 over to the next day (9999-12-31T23:59:60 into year 10000), so the pattern
+// allows seconds up to 59 only, and hours up to 23.
+export const StartDateLocal = Type.String({
   format: 'iso-date-time',
-  pattern: `^${DAY_PATTERN}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,6})?Z?$`,
+  pattern: `^${DAY_PATTERN}T([01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(\\.\\d{1,6})?Z?$`,
   description: 'local date-time; its date is the activity\'s day',
   examples: ['2026-03-01T07:30:00']
 })
@@ -101,8 +103,16 @@ export const ActivityListQuery = Type.Object({
   from: Type.Optional(Day),
   to: Type.Optional(Day),
   limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
-  cursor: Type.Optional(Type.String({ maxLength: 200, description: 'nextCursor of the previous page' }))
+  cursor: Type.Optional(Type.String({ maxLength: 200, pattern: '^[A-Za-z0-9_-]+$', description: 'nextCursor of the previous page' }))
 }, { additionalProperties: false })
+
+/**
+ * What a list cursor holds, base64url-encoded JSON: the last activity's start and id. A
+ * decoded cursor is checked against the same bounds as an activity, so a crafted one (a day
+ * that does not exist, a year past 9999) is a 400 before any query runs.
+ */
+export const ActivityCursor = Type.Tuple([StartDateLocal, Id('Strava activity id')])
+export type ActivityCursorValue = Static<typeof ActivityCursor>
 
 export const ActivityList = Type.Object({
   activities: Type.Array(Activity),

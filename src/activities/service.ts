@@ -6,8 +6,9 @@ import { findAthlete, type LockedAthlete } from '../db/athletes.ts'
 import { writeForAthlete } from '../db/athlete-writes.ts'
 import { recomputeAcwrFrom } from '../acwr/engine.ts'
 import { externalLoad, trimp } from './loads.ts'
-import type { ActivitySource, ActivityView, LocalTimeBasis, NewActivity } from './schemas.ts'
 import { ATHLETE_WRITE_DEFAULTS } from '../config.ts'
+import { compileStrictValidator } from '../validation.ts'
+import { ActivityCursor, type ActivityCursorValue, type ActivitySource, type ActivityView, type LocalTimeBasis, type NewActivity } from './schemas.ts'
 import {
   countActivities, deleteActivityRow, listActivityRows, listHeartRateActivities, updateTrimp, upsertActivityRows, type ActivityRow
 } from './queries.ts'
@@ -129,19 +130,22 @@ export async function refreshTrimp (trx: Transaction<DB>, athletes: LockedAthlet
 const encodeCursor = (activity: { startDateLocal: string, id: number }) =>
   Buffer.from(JSON.stringify([activity.startDateLocal, activity.id])).toString('base64url')
 
+const isActivityCursor = compileStrictValidator<ActivityCursorValue>(ActivityCursor)
+
 function decodeCursor (cursor: string): { startDateLocal: string, id: number } {
+  let decoded: unknown
   try {
-    const [startDateLocal, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[]
-    if (typeof startDateLocal === 'string' && /^\d{4}-\d{2}-\d{2}T[\d:.]+$/.test(startDateLocal) && Number.isSafeInteger(id)) {
-      return { startDateLocal, id: id as number }
-    }
+    decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'))
   } catch {}
-  throw httpErrors.badRequest('cursor: not a cursor this API returned')
+  if (!isActivityCursor(decoded)) throw httpErrors.badRequest('cursor: not a cursor this API returned')
+  const [startDateLocal, id] = decoded
+  return { startDateLocal, id }
 }
 
 /** One page of an athlete's activities, newest first, with the cursor of the next page or null. */
 export async function listActivities (db: Database, athleteId: number, query: { from?: string, to?: string, limit: number, cursor?: string }): Promise<{ activities: ActivityView[], nextCursor: string | null }> {
   const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor)
+  if (query.from !== undefined && query.to !== undefined && query.from > query.to) throw httpErrors.badRequest(`from: must not be after to (${query.to})`)
   if (!await findAthlete(db, athleteId)) throw httpErrors.notFound(`athlete ${athleteId} not found`)
   const rows = await listActivityRows(db, athleteId, { from: query.from, to: query.to, limit: query.limit, after })
   const activities = rows.slice(0, query.limit)

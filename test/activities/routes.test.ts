@@ -107,6 +107,57 @@ t.test('activities are listed newest first with keyset pagination and a day rang
   t.match(bad.json().message, /cursor/)
 })
 
+t.test('a leap second, hour 24 or a year past 9999 in startDateLocal is a 400 naming the field, and nothing is stored', async t => {
+  const app = await build(t)
+  const { id } = await createAthlete(app)
+  for (const startDateLocal of ['2026-06-30T23:59:60', '9999-12-31T23:59:60', '2026-06-30T24:00:00', '10000-01-01T00:00:00', '2026-06-30T23:60:00']) {
+    const res = await ingest(app, id, [run(1, '2026-06-30', 5, { startDateLocal })])
+    t.equal(res.statusCode, 400, startDateLocal)
+    t.match(res.json().message, 'body/activities/0/startDateLocal', startDateLocal)
+  }
+  t.equal((await app.db.selectFrom('activities').select('id').execute()).length, 0, 'nothing was stored')
+
+  const last = await ingest(app, id, [run(1, '9999-12-31', 5, { startDateLocal: '9999-12-31T23:59:59' }), run(2, '9999-12-31', 5, { startDateLocal: '9999-12-31T23:59:58.5' })])
+  t.equal(last.statusCode, 200, 'the last second of 9999 is a valid start')
+  const page = await app.inject({ url: `/api/athletes/${id}/activities?limit=1`, headers: adminHeaders })
+  t.match(page.json().activities[0], { id: 1, startDateLocal: '9999-12-31T23:59:59', day: '9999-12-31' })
+  const next = await app.inject({ url: `/api/athletes/${id}/activities?limit=1&cursor=${page.json().nextCursor}`, headers: adminHeaders })
+  t.equal(next.statusCode, 200, 'the cursor handed out after it works')
+  t.match(next.json().activities[0], { id: 2, startDateLocal: '9999-12-31T23:59:58.5' })
+})
+
+t.test('a crafted list cursor is a 400 naming cursor and never reaches PostgreSQL', async t => {
+  const app = await build(t)
+  const { id } = await createAthlete(app)
+  await ingest(app, id, [run(1, daysAgo(2), 5), run(2, daysAgo(1), 5)])
+  let checkouts = 0
+  app.pool.on('acquire', () => { checkouts++ })
+  const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url')
+  const crafted = [
+    encode(['2026-02-30T07:00:00', 1]), encode(['9999-12-31T23:59:60', 1]), encode(['2026-06-30T24:00:00', 1]),
+    encode(['0000-01-01T00:00:00', 1]), encode(['2026-03-01T07:00:00', 0]), encode(['2026-03-01T07:00:00', 2 ** 63]),
+    encode(['2026-03-01T07:00:00', 1, 'extra']), encode({ startDateLocal: '2026-03-01T07:00:00', id: 1 }), encode('text'),
+    'bm90IGpzb24', 'AAAA', 'not!base64'
+  ]
+  for (const cursor of crafted) {
+    const res = await app.inject({ url: `/api/athletes/${id}/activities?cursor=${encodeURIComponent(cursor)}`, headers: adminHeaders })
+    t.equal(res.statusCode, 400, cursor)
+    t.match(res.json().message, /cursor/, cursor)
+  }
+  t.equal(checkouts, 0, 'no request took a database connection')
+  const valid = await app.inject({ url: `/api/athletes/${id}/activities?cursor=${encode([`${daysAgo(1)}T08:00:00`, 2])}`, headers: adminHeaders })
+  t.same(valid.json().activities.map((a: { id: number }) => a.id), [1], 'a real cursor still pages')
+  t.ok(checkouts > 0, 'and that request did reach the database')
+})
+
+t.test('an activity list whose from is after its to is a 400 naming from', async t => {
+  const app = await build(t)
+  const { id } = await createAthlete(app)
+  const res = await app.inject({ url: `/api/athletes/${id}/activities?from=2026-01-10&to=2026-01-01`, headers: adminHeaders })
+  t.equal(res.statusCode, 400)
+  t.match(res.json().message, /^from: must not be after to/)
+})
+
 t.test('deleting an activity is a 204 that recomputes ACWR; an unknown one is a 404', async t => {
   const app = await build(t)
   const { id } = await createAthlete(app)

@@ -207,6 +207,21 @@ t.test('an upload larger than BODY_LIMIT_BYTES still streams in under IMPORT_MAX
   t.match(json.json().message, 'at most 1024 bytes')
 })
 
+t.test('an export date whose local day falls past 9999 or before 1900 is a skipped row, never a 500', async t => {
+  const { app } = await buildImportApp(t)
+  const { id } = await createAthlete(app, { timezone: 'Pacific/Kiritimati' })
+  const csv = activitiesCsv([
+    { id: 8001, date: 'Dec 31, 9999, 11:30:00 PM', type: 'Run', movingTimeS: 600 },
+    { id: 8002, date: 'Jan 1, 1899, 8:00:00 AM', type: 'Run', movingTimeS: 600 },
+    { id: 8003, date: usDate(utcDaysAgo(2, 8)), type: 'Run', movingTimeS: 600 }
+  ])
+  const res = await upload(app, id, csv, 'text/csv')
+  t.equal(res.statusCode, 200, res.body)
+  t.equal(res.json().imported, 1)
+  t.match(res.json().skipped, [{ row: 2, activityId: 8001, reason: /^Activity Date/ }, { row: 3, activityId: 8002, reason: /^Activity Date/ }])
+  t.same((await listActivities(app, id)).map(activity => activity.id), [8003])
+})
+
 t.test('a second import for the same athlete while one runs is a 409 with Retry-After', async t => {
   const { app } = await buildImportApp(t)
   const { id } = await createAthlete(app)
