@@ -27,10 +27,10 @@ export async function createAthlete (app: App, fields: Record<string, unknown> =
   return { id, apiKey: key.json().apiKey }
 }
 
-/** A run whose external load is exactly `load` (miles, no climbing), with heart rate when given. */
 /**
- * A run whose external load is `load` miles-equivalent. A load of 0 is a run that recorded
- * neither distance nor moving time: a run with time but no distance is scored by its time.
+ * A run whose external load is exactly `load` (miles, no climbing), with heart rate when given.
+ * A run of load 0 has no moving time either: a run without distance but with moving time is
+ * scored by its time.
  */
 export function run (id: number, day: string, load: number, extra: Record<string, unknown> = {}) {
   return { id, sportType: 'Run', startDateLocal: `${day}T08:00:00`, movingTimeS: load === 0 ? 0 : 3600, distanceM: load / 0.000621371, ...extra }
@@ -50,7 +50,7 @@ export interface AcwrDayView {
   date: string
   complete: boolean
   external: { load: number, acute: number, chronic: number, ratio: number | null }
-  internal: { load: number, acute: number, chronic: number, ratio: number | null }
+  internal: { load: number | null, acute: number | null, chronic: number | null, ratio: number | null, coverage: number }
   divergence: number | null
 }
 

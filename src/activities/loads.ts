@@ -88,10 +88,12 @@ const TRIMP_CONSTANTS = { M: { a: 0.64, b: 1.92 }, F: { a: 0.86, b: 1.67 } }
 
 /**
  * Banister TRIMP: minutes × HRr × a·e^(b·HRr), HRr being the heart-rate reserve fraction
- * clamped to [0, 1]. An activity without heart rate has no internal load.
+ * clamped to [0, 1]. Without heart rate the internal load is unknown (null), not 0: a strap
+ * left at home is not a rest day for the heart. An activity without moving time has none.
  */
-export function trimp (movingTimeS: number, averageHeartrate: number | null | undefined, profile: HeartRateProfile): number {
-  if (averageHeartrate == null) return 0
+export function trimp (movingTimeS: number, averageHeartrate: number | null | undefined, profile: HeartRateProfile): number | null {
+  if (movingTimeS <= 0) return 0
+  if (averageHeartrate == null) return null
   const resting = profile.restingHr ?? DEFAULT_RESTING_HR
   const max = profile.maxHr ?? DEFAULT_MAX_HR
   if (max <= resting) return 0

@@ -6,7 +6,8 @@ import type { ActivitySource, ActivityView, LocalTimeBasis, NewActivity } from '
 
 export interface ActivityRow extends NewActivity {
   externalLoad: number
-  trimp: number
+  /** Null when the activity has no heart rate. */
+  trimp: number | null
   /** The UTC start, ISO-8601, when the source knows it. */
   startDate?: string | null
   /** The IANA zone of the start, when the source knows it. */

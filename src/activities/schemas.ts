@@ -94,7 +94,7 @@ export const Activity = Type.Object({
   perceivedEffort: Measures.perceivedEffort,
   name: Measures.name,
   externalLoad: Type.Number(),
-  trimp: Type.Number(),
+  trimp: Nullable(Type.Number({ description: 'Banister TRIMP; null when the activity has no heart rate, so its internal load is unknown' })),
   source: Type.Enum(ACTIVITY_SOURCES, { description: 'api: pushed by a client; strava: synced from Strava; import: from the athlete\'s Strava export' })
 })
 export type ActivityView = Static<typeof Activity>

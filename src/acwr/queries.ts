@@ -22,7 +22,7 @@ export async function findAcwrState (db: Database, athleteId: number) {
 export async function listAcwrRows (db: Database, athleteId: number, from: string, to: string) {
   return db.selectFrom('acwr_daily')
     .select(['day', 'complete', 'external_load', 'external_acute', 'external_chronic', 'external_ratio',
-      'internal_load', 'internal_acute', 'internal_chronic', 'internal_ratio', 'divergence'])
+      'internal_load', 'internal_acute', 'internal_chronic', 'internal_ratio', 'internal_coverage', 'divergence'])
     .where('athlete_id', '=', athleteId)
     .where('day', '>=', from).where('day', '<=', to)
     .orderBy('day')

@@ -19,12 +19,20 @@ const LoadValues = Type.Object({
   ratio: Nullable(Type.Number({ description: 'acute / chronic; null when chronic is 0' }))
 })
 
+const InternalLoadValues = Type.Object({
+  load: Nullable(Type.Number({ description: 'the day\'s TRIMP; null when an activity of the day has no heart rate' })),
+  acute: Nullable(Type.Number({ description: 'mean over the acute window\'s known days; null when none is known' })),
+  chronic: Nullable(Type.Number({ description: 'mean over the chronic window\'s known days; null when none is known' })),
+  ratio: Nullable(Type.Number({ description: 'acute / chronic; null when chronic is 0 or null, or when less than 2/3 of either window is known' })),
+  coverage: Type.Number({ minimum: 0, maximum: 1, description: 'the share of the chronic window\'s days whose internal load is known (docs/science.md)' })
+})
+
 export const AcwrDay = Type.Object({
   date: Day,
   complete: Type.Boolean({ description: 'the chronic window is full' }),
   external: LoadValues,
-  internal: LoadValues,
-  divergence: Nullable(Type.Number())
+  internal: InternalLoadValues,
+  divergence: Nullable(Type.Number({ description: '(external − internal ratio) / their mean; null when either ratio is null' }))
 })
 
 export const AcwrSeries = Type.Object({

@@ -30,19 +30,26 @@ export async function currentState (db: Database, athleteId: number): Promise<Ac
   return state
 }
 
-const loadValues = (load: number, acute: number, chronic: number, ratio: number | null) => ({
-  load: roundTo(load, DECIMALS.load),
-  acute: roundTo(acute, DECIMALS.level),
-  chronic: roundTo(chronic, DECIMALS.level),
-  ratio: roundTo(ratio, DECIMALS.ratio)
-})
+function loadValues (load: number, acute: number, chronic: number, ratio: number | null): { load: number, acute: number, chronic: number, ratio: number | null }
+function loadValues (load: number | null, acute: number | null, chronic: number | null, ratio: number | null): { load: number | null, acute: number | null, chronic: number | null, ratio: number | null }
+function loadValues (load: number | null, acute: number | null, chronic: number | null, ratio: number | null) {
+  return {
+    load: roundTo(load, DECIMALS.load),
+    acute: roundTo(acute, DECIMALS.level),
+    chronic: roundTo(chronic, DECIMALS.level),
+    ratio: roundTo(ratio, DECIMALS.ratio)
+  }
+}
 
 /** A stored day as the API shows it, rounded (storage keeps full precision). */
 const toDay = (row: AcwrRow) => ({
   date: row.day,
   complete: row.complete,
   external: loadValues(row.external_load, row.external_acute, row.external_chronic, row.external_ratio),
-  internal: loadValues(row.internal_load, row.internal_acute, row.internal_chronic, row.internal_ratio),
+  internal: {
+    ...loadValues(row.internal_load, row.internal_acute, row.internal_chronic, row.internal_ratio),
+    coverage: roundTo(row.internal_coverage, DECIMALS.ratio)
+  },
   divergence: roundTo(row.divergence, DECIMALS.ratio)
 })
 

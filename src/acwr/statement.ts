@@ -1,5 +1,6 @@
 import { sql, type RawBuilder } from 'kysely'
 import type { AcwrModel } from './models.ts'
+import { MODELS, column, type Load } from './model-windows.ts'
 import { PMC_COLUMNS, PMC_LOOKBACK_DAYS, PMC_VALUES } from './pmc.ts'
 
 /**
@@ -16,163 +17,28 @@ export interface AcwrUpdateCounts {
   written: number
 }
 
-/** The largest share of the chronic EWMA's weight its seed may keep on a complete day. */
-export const EWMA_SEED_WEIGHT = 0.05
-
-type Load = 'external' | 'internal'
-const LOADS: Load[] = ['external', 'internal']
-
-const column = (load: Load, name: string) => sql.ref(`${load}_${name}`)
-
-/** One select-list fragment per load kind, joined with commas. */
-const perLoad = (fragment: (load: Load) => RawBuilder<unknown>) => sql.join(LOADS.map(fragment))
-
-const ATHLETE_DAYS = sql`window athlete_days as (partition by athlete_id order by day rows between unbounded preceding and current row)`
-
-// Running totals per athlete. A window sum is the difference of two totals taken with lag,
-// with the offset from each athlete's own settings, which is linear in the series length
-// where `avg() over` a frame recomputes every frame. Totals of float loads can leave a
-// rounding residue where the true window sum is 0, so the last day with load is carried too
-// (a running max, exact): a window that does not reach it is exactly 0. One running max
-// replaces a running count and its two lags, which is a third of the window work.
-const RUNNING_TOTALS = sql`
-  running as (
-    select series.*, ${perLoad(load => sql`
-      sum(${column(load, 'load')}) over athlete_days as ${column(load, 'total')},
-      max(day) filter (where ${column(load, 'load')} > 0) over athlete_days as ${column(load, 'last_active')}`)}
-    from series
-    ${ATHLETE_DAYS}
-  ),`
-
-/** The sum of a load over the last `days` days, today included. */
-const windowSum = (load: Load, days: RawBuilder<unknown>) =>
-  sql`${column(load, 'total')} - lag(${column(load, 'total')}, ${days}, 0::float8) over athlete_days`
-
 /**
- * A window mean over `days` days, exactly 0 when the last day with load (`lastActive`) lies
- * `reach` or more days back.
+ * The internal ratio needs at least this share of the days of each window (acute and chronic)
+ * to have a known internal load; below it the ratio and the divergence are null
+ * (docs/science.md, "Unknown internal load"). Compared as integers: 3·known ≥ 2·span.
  */
-const windowMean = (sum: RawBuilder<unknown>, lastActive: RawBuilder<unknown>, reach: RawBuilder<unknown>, days: RawBuilder<unknown>) =>
-  sql`case when ${lastActive} > day - ${reach} then ${sum} / (${days}) else 0::float8 end`
+export const MIN_KNOWN_SHARE = { numerator: 2, denominator: 3 } as const
 
-const ACUTE_WINDOW = (load: Load) => sql`${windowSum(load, sql`acute_days`)} as ${column(load, 'acute_sum')}`
+const enoughKnown = (known: RawBuilder<unknown>, span: RawBuilder<unknown>) =>
+  sql`${sql.lit(MIN_KNOWN_SHARE.denominator)} * ${known} >= ${sql.lit(MIN_KNOWN_SHARE.numerator)} * ${span}`
 
-const acuteMean = (load: Load) =>
-  windowMean(column(load, 'acute_sum'), column(load, 'last_active'), sql`acute_days`, sql`least(days_available, acute_days)`)
+const ratio = (load: Load) => sql`case
+    when ${column(load, 'chronic')} = 0 then null
+    ${load === 'internal'
+      ? sql`when not (${enoughKnown(sql`internal_acute_known`, sql`acute_span`)} and ${enoughKnown(sql`internal_chronic_known`, sql`chronic_span`)}) then null`
+      : sql``}
+    else ${column(load, 'acute')} / ${column(load, 'chronic')} end`
 
-/**
- * Per model: how many days before the recompute start the series must begin so that every
- * window ending on or after the start is whole, and the CTEs that end in `model_values`
- * (one row per athlete-day with acute and chronic loads).
- */
-const MODELS: Record<AcwrModel, { lookback: RawBuilder<unknown>, values: RawBuilder<unknown>, complete?: RawBuilder<unknown> }> = {
-  // Coupled: both means end today, so the acute window is part of the chronic one.
-  rolling: {
-    lookback: sql`chronic_days`,
-    values: sql`${RUNNING_TOTALS}
-      windows as (
-        select running.*, ${perLoad(load => sql`${ACUTE_WINDOW(load)},
-          ${windowSum(load, sql`chronic_days`)} as ${column(load, 'chronic_sum')}`)}
-        from running
-        ${ATHLETE_DAYS}
-      ),
-      model_values as (
-        select windows.*, ${perLoad(load => sql`
-          ${acuteMean(load)} as ${column(load, 'acute')},
-          ${windowMean(column(load, 'chronic_sum'), column(load, 'last_active'), sql`chronic_days`, sql`least(days_available, chronic_days)`)}
-            as ${column(load, 'chronic')}`)}
-        from windows
-      )`
-  },
-  // Uncoupled: the chronic mean covers the C − A days before the acute window; until the
-  // athlete has more than A days, that window is empty and the chronic load 0. The last day
-  // with load before the acute window is the running max as it stood A days ago.
-  'rolling-uncoupled': {
-    lookback: sql`chronic_days`,
-    values: sql`${RUNNING_TOTALS}
-      windows as (
-        select running.*, ${perLoad(load => sql`${ACUTE_WINDOW(load)},
-          lag(${column(load, 'total')}, acute_days, 0::float8) over athlete_days
-            - lag(${column(load, 'total')}, chronic_days, 0::float8) over athlete_days as ${column(load, 'before_sum')},
-          lag(${column(load, 'last_active')}, acute_days) over athlete_days as ${column(load, 'before_last_active')}`)}
-        from running
-        ${ATHLETE_DAYS}
-      ),
-      model_values as (
-        select windows.*, ${perLoad(load => sql`
-          ${acuteMean(load)} as ${column(load, 'acute')},
-          ${windowMean(column(load, 'before_sum'), column(load, 'before_last_active'), sql`chronic_days`, sql`least(days_available, chronic_days) - acute_days`)}
-            as ${column(load, 'chronic')}`)}
-        from windows
-      )`
-  },
-  // EWMA_t = λ·L_t + (1 − λ)·EWMA_{t−1} with λ = 2/(N + 1), seeded with the first day's load.
-  // A recompute that starts later resumes from the stored value of the day before it, so
-  // the model needs no lookback; the days before the start that the PMC reads are skipped
-  // (a null term leaves the strict recurrence's state as it was). The seed keeps
-  // (1 − λc)^(t − 1) of the chronic weight on day t, 14.5% on day 28 at C = 28, so the series
-  // is complete only once that is below 5% (from day 43 at C = 28; docs/science.md).
-  ewma: {
-    lookback: sql`0`,
-    complete: sql`power(1 - 2::float8 / (chronic_days + 1), days_available - 1) < ${sql.lit(EWMA_SEED_WEIGHT)}`,
-    values: sql`
-      ewma_terms as (
-        select series.*,
-          2::float8 / (acute_days + 1) as acute_lambda,
-          2::float8 / (chronic_days + 1) as chronic_lambda, ${perLoad(load => sql`
-          day_before.${column(load, 'acute')} as ${column(load, 'acute_seed')},
-          day_before.${column(load, 'chronic')} as ${column(load, 'chronic_seed')}`)}
-        from series
-        -- Only the first recomputed day looks its seed up, so the other days cost no index probe.
-        left join lateral (
-          select * from acwr_daily
-          where series.day = series.recompute_from and athlete_id = series.athlete_id and day = series.recompute_from - 1
-        ) day_before on true
-      ),
-      model_values as (
-        select ewma_terms.*, ${perLoad(load => sql.join(['acute', 'chronic'].map(window => {
-          const lambda = sql.ref(`${window}_lambda`)
-          const term = sql`case
-            when day < recompute_from then null
-            when day = first_day then ${column(load, 'load')}
-            when day = recompute_from then ${lambda} * ${column(load, 'load')} + (1 - ${lambda}) * ${column(load, `${window}_seed`)}
-            else ${lambda} * ${column(load, 'load')} end`
-          return sql`linear_recurrence(1 - ${lambda}, ${term}) over athlete_days as ${column(load, window)}`
-        })))}
-        from ewma_terms
-        ${ATHLETE_DAYS}
-      )`
-  },
-  // Decay: chronic_t = Σ_{k<C} w^k·L_{t−k} / Σ_{k<C} w^k with w = e^(−r). The numerator is the
-  // recurrence S_t = w·S_{t−1} + L_t − w^C·L_{t−C}: the day leaving the window is taken out
-  // with lag. The denominator sums the weights of the days available, in closed form.
-  decay: {
-    lookback: sql`chronic_days`,
-    values: sql`${RUNNING_TOTALS}
-      windows as (
-        select running.*, exp(-decay_rate) as decay_factor, ${perLoad(load => sql`${ACUTE_WINDOW(load)},
-          ${column(load, 'load')} - exp(-decay_rate * chronic_days) * lag(${column(load, 'load')}, chronic_days, 0::float8) over athlete_days
-            as ${column(load, 'decay_term')}`)}
-        from running
-        ${ATHLETE_DAYS}
-      ),
-      model_values as (
-        select windows.*, ${perLoad(load => sql`
-          ${acuteMean(load)} as ${column(load, 'acute')},
-          ${windowMean(sql`linear_recurrence(decay_factor, ${column(load, 'decay_term')}) over athlete_days`,
-            column(load, 'last_active'), sql`chronic_days`,
-            sql`(1 - exp(-decay_rate * least(days_available, chronic_days))) / (1 - exp(-decay_rate))`)} as ${column(load, 'chronic')}`)}
-        from windows
-        ${ATHLETE_DAYS}
-      )`
-  }
-}
-
-const ratio = (load: Load) =>
-  sql`case when ${column(load, 'chronic')} = 0 then null else ${column(load, 'acute')} / ${column(load, 'chronic')} end`
+/** The share of the chronic window's days whose internal load is known; 0 for an empty window. */
+const COVERAGE = sql`case when chronic_span = 0 then 0::float8 else internal_chronic_known::float8 / chronic_span end`
 
 const STORED_COLUMNS = ['external_load', 'internal_load', 'external_acute', 'external_chronic', 'external_ratio',
-  'internal_acute', 'internal_chronic', 'internal_ratio', 'divergence', 'complete', ...PMC_COLUMNS]
+  'internal_acute', 'internal_chronic', 'internal_ratio', 'internal_coverage', 'divergence', 'complete', ...PMC_COLUMNS]
 
 /** The stored value columns, optionally qualified by a table name. */
 const storedColumns = (table?: string) =>
@@ -188,7 +54,7 @@ const storeChangedDays = (complete: RawBuilder<unknown>) => sql`
     ratios as (
       select athlete_id, day, last_day, external_load, internal_load, external_acute, external_chronic,
         ${ratio('external')} as external_ratio, internal_acute, internal_chronic,
-        ${ratio('internal')} as internal_ratio, ${complete} as complete,
+        ${ratio('internal')} as internal_ratio, ${COVERAGE} as internal_coverage, ${complete} as complete,
         ${sql.join(PMC_COLUMNS.map(name => sql.ref(name)))}
       from (select * from pmc_values where day >= recompute_from offset 0) as model_values
     ),
@@ -279,22 +145,26 @@ export function acwrUpdateStatement (model: AcwrModel, athleteIds: number[], fro
       where first_day is not null and start.recompute_from <= today
     ),
     -- Several activities on one day are summed, in id order: floating-point addition depends
-    -- on order, and rows come back in storage order, which a delete and re-add changes.
+    -- on order, and rows come back in storage order, which a delete and re-add changes. The
+    -- day's internal load is known only when every activity of the day has one (a TRIMP):
+    -- the known part alone would read a day with an unrecorded session as an easier day.
     daily_load as (
       select activities.athlete_id, activities.day,
-        sum(external_load order by activities.id) as external_load, sum(trimp order by activities.id) as internal_load
+        sum(external_load order by activities.id) as external_load,
+        case when count(trimp) = count(*) then sum(trimp order by activities.id) end as internal_load
       from activities
       join plan on plan.athlete_id = activities.athlete_id and activities.day between plan.series_start and plan.today
       group by activities.athlete_id, activities.day
     ),
-    -- The dense series: one row per calendar day through today, 0 on rest days.
+    -- The dense series: one row per calendar day through today, 0 on rest days, and an
+    -- internal load that is null on a day whose internal load is unknown.
     -- days_available counts from the first activity, so partial windows divide by it.
     series as (
       select plan.athlete_id, plan.series_start + offset_days as day, plan.first_day, plan.recompute_from, plan.last_day,
         plan.acute_days, plan.chronic_days, plan.decay_rate, plan.ctl_days, plan.atl_days,
         plan.series_start + offset_days - plan.first_day + 1 as days_available,
         coalesce(daily_load.external_load, 0) as external_load,
-        coalesce(daily_load.internal_load, 0) as internal_load
+        case when daily_load.day is null then 0::float8 else daily_load.internal_load end as internal_load
       from plan
       cross join generate_series(0, plan.today - plan.series_start) as offset_days
       left join daily_load on daily_load.athlete_id = plan.athlete_id and daily_load.day = plan.series_start + offset_days

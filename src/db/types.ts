@@ -29,7 +29,7 @@ export interface Activities {
   start_date: Timestamp | null;
   start_date_local: string;
   timezone: string | null;
-  trimp: number;
+  trimp: number | null;
   updated_at: Generated<Timestamp>;
 }
 
@@ -49,11 +49,12 @@ export interface AcwrDaily {
   external_ratio: number | null;
   external_strain: number | null;
   external_tsb: number;
-  internal_acute: number;
+  internal_acute: number | null;
   internal_atl: number;
-  internal_chronic: number;
+  internal_chronic: number | null;
+  internal_coverage: number;
   internal_ctl: number;
-  internal_load: number;
+  internal_load: number | null;
   internal_monotony: number | null;
   internal_ramp_rate: number | null;
   internal_ratio: number | null;

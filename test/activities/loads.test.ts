@@ -6,8 +6,8 @@ import { STRAVA_SPORT_TYPES, sportRuleOf } from '../../src/activities/sport-rule
 
 t.test('TRIMP of 45 min at 150 bpm, resting 60, max 190 is 75.33 for men and 85.14 for women', async t => {
   // HRr = (150 − 60) / (190 − 60) = 0.6923
-  t.equal(Number(trimp(45 * 60, 150, { sex: 'M', restingHr: 60, maxHr: 190 }).toFixed(2)), 75.33)
-  t.equal(Number(trimp(45 * 60, 150, { sex: 'F', restingHr: 60, maxHr: 190 }).toFixed(2)), 85.14)
+  t.equal(Number(trimp(45 * 60, 150, { sex: 'M', restingHr: 60, maxHr: 190 })!.toFixed(2)), 75.33)
+  t.equal(Number(trimp(45 * 60, 150, { sex: 'F', restingHr: 60, maxHr: 190 })!.toFixed(2)), 85.14)
 })
 
 t.test('TRIMP uses the men\'s constants and resting 44 / max 178 when the athlete has not set them', async t => {
@@ -16,10 +16,11 @@ t.test('TRIMP uses the men\'s constants and resting 44 / max 178 when the athlet
   t.equal(trimp(45 * 60, 150, { sex: null, restingHr: null, maxHr: null }), expected)
 })
 
-t.test('TRIMP is zero without heart rate and clamps the heart-rate reserve to [0, 1]', async t => {
+t.test('TRIMP is unknown (null), not zero, without heart rate, and clamps the heart-rate reserve to [0, 1]', async t => {
   const profile = { sex: 'M', restingHr: 60, maxHr: 190 }
-  t.equal(trimp(3600, null, profile), 0)
-  t.equal(trimp(3600, undefined, profile), 0)
+  t.equal(trimp(3600, null, profile), null)
+  t.equal(trimp(3600, undefined, profile), null)
+  t.equal(trimp(0, null, profile), 0, 'an activity without moving time has no internal load to be unknown')
   t.equal(trimp(3600, 50, profile), 0, 'below resting heart rate')
   t.equal(trimp(3600, 200, profile), 60 * 1 * 0.64 * Math.exp(1.92), 'above max heart rate counts as max')
 })

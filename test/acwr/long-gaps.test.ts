@@ -29,9 +29,9 @@ function expectedSeries (settings: ReferenceSettings) {
   for (const activity of history()) {
     const day = HISTORY_DAYS - 1 - ACTIVE_DAYS_AGO[activity.id - 1]!
     external[day]! += externalLoad(activity)
-    internal[day]! += trimp(activity.movingTimeS, heartRate(activity.id - 1), { sex: null, restingHr: null, maxHr: null })
+    internal[day]! += trimp(activity.movingTimeS, heartRate(activity.id - 1), { sex: null, restingHr: null, maxHr: null })!
   }
-  return { external: referenceSeries(external, settings), internal: referenceSeries(internal, settings) }
+  return { external: referenceSeries(external, settings), internal: referenceSeries(internal, settings, 'internal') }
 }
 
 const near = (actual: number | null, expected: number | null) =>

@@ -118,13 +118,13 @@ t.test('replies round loads to 2 decimals, acute and chronic to 3, ratios and di
   const decimals = (value: number) => (String(value).split('.')[1] ?? '').length
   const days = await readAcwr(app, id)
   const stored = await app.db.selectFrom('acwr_daily').selectAll().where('athlete_id', '=', id).orderBy('day').execute()
-  t.ok(stored.some(row => decimals(row.internal_acute) > 4), 'storage keeps full precision')
+  t.ok(stored.some(row => decimals(row.internal_acute!) > 4), 'storage keeps full precision')
   for (const [i, day] of days.entries()) {
     for (const load of [day.external, day.internal]) {
-      t.ok(decimals(load.load) <= 2 && decimals(load.acute) <= 3 && decimals(load.chronic) <= 3 && decimals(load.ratio ?? 0) <= 4, `${day.date}: ${JSON.stringify(load)}`)
+      t.ok(decimals(load.load!) <= 2 && decimals(load.acute!) <= 3 && decimals(load.chronic!) <= 3 && decimals(load.ratio ?? 0) <= 4, `${day.date}: ${JSON.stringify(load)}`)
     }
     t.ok(decimals(day.divergence ?? 0) <= 4)
-    t.equal(day.internal.acute, Number(stored[i]!.internal_acute.toFixed(3)), `${day.date}: the stored acute load, rounded`)
+    t.equal(day.internal.acute, Number(stored[i]!.internal_acute!.toFixed(3)), `${day.date}: the stored acute load, rounded`)
   }
 })
 

@@ -2,7 +2,7 @@ import t from 'tap'
 import { summarizeAcwr } from '../../src/acwr/summary.ts'
 import { build } from '../helper.ts'
 
-const ACWR_ZERO = { external_load: 0, internal_load: 0, external_acute: 0, external_chronic: 0, internal_acute: 0, internal_chronic: 0, complete: false }
+const ACWR_ZERO = { external_load: 0, internal_load: 0, external_acute: 0, external_chronic: 0, internal_acute: 0, internal_chronic: 0, internal_coverage: 1, complete: false }
 const PMC_ZERO = { external_ctl: 0, external_atl: 0, external_tsb: 0, internal_ctl: 0, internal_atl: 0, internal_tsb: 0 }
 const zeroDay = { ...ACWR_ZERO, ...PMC_ZERO }
 

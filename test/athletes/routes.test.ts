@@ -97,9 +97,9 @@ t.test('a heart-rate change rewrites TRIMP and the internal ACWR in the same req
   const app = await build(t)
   const { id } = await createAthlete(app, { sex: 'M', restingHr: 60, maxHr: 190 })
   await ingest(app, id, [run(1, daysAgo(1), 10, { movingTimeS: 2700, averageHeartrate: 150 })])
-  t.equal(Number((await readAcwr(app, id))[0]!.internal.load.toFixed(2)), 75.33)
+  t.equal(Number((await readAcwr(app, id))[0]!.internal.load!.toFixed(2)), 75.33)
   await app.inject({ method: 'PATCH', url: `/api/athletes/${id}/settings`, headers: adminHeaders, payload: { sex: 'F' } })
-  t.equal(Number((await readAcwr(app, id))[0]!.internal.load.toFixed(2)), 85.14)
+  t.equal(Number((await readAcwr(app, id))[0]!.internal.load!.toFixed(2)), 85.14)
   const [activity] = (await app.inject({ url: `/api/athletes/${id}/activities`, headers: adminHeaders })).json().activities
   t.equal(Number(activity.trimp.toFixed(2)), 85.14)
 })
