@@ -2,6 +2,7 @@ import { httpErrors } from '@fastify/sensible'
 import { sql } from 'kysely'
 import type { Database } from '../db/database.ts'
 import { isDatabaseUnavailable } from '../db/errors.ts'
+import { retryConflicts } from '../db/retry.ts'
 import { listAthleteIds, lockAthletes } from '../db/athletes.ts'
 import { recomputeAcwrFrom, rollAcwrForward } from './engine.ts'
 import type { AcwrUpdateCounts } from './statement.ts'
@@ -44,12 +45,12 @@ async function listTargets (db: Database, athleteIds: number[] | undefined): Pro
   return ids
 }
 
-/** One transaction: locks the athletes and brings their series up to date. */
+/** One transaction: locks the athletes and brings their series up to date; rerun after a deadlock. */
 function updateBatch (db: Database, athleteIds: number[], from: RecalculateOptions['from']): Promise<AcwrUpdateCounts> {
-  return db.transaction().execute(async trx => {
+  return retryConflicts(() => db.transaction().execute(async trx => {
     const athletes = await lockAthletes(trx, athleteIds)
     return from === 'roll-forward' ? rollAcwrForward(trx, athletes) : recomputeAcwrFrom(trx, athletes, from)
-  })
+  }))
 }
 
 /**

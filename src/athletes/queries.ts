@@ -1,6 +1,6 @@
 import { sql, type Transaction } from 'kysely'
 import type { AthleteRow } from '../db/athletes.ts'
-import { rowsDiffer, unnestRows } from '../db/batch.ts'
+import { anyOf, rowsDiffer, unnestRows } from '../db/batch.ts'
 import type { Database } from '../db/database.ts'
 import type { DB } from '../db/types.ts'
 import type { AthleteUpsert } from './schemas.ts'
@@ -28,10 +28,23 @@ function athleteBatch (items: AthleteUpsert[]) {
 }
 
 /**
+ * Locks the stored athletes among `stravaIds` in id order, the order every other multi-athlete
+ * lock takes (lockAthletes), so a batch upsert and a batch recompute cannot deadlock over them.
+ */
+export async function lockAthletesByStravaId (trx: Transaction<DB>, stravaIds: number[]): Promise<void> {
+  await trx.selectFrom('athletes').select('id')
+    .where('strava_athlete_id', '=', anyOf(stravaIds))
+    .orderBy('id')
+    .forNoKeyUpdate()
+    .execute()
+}
+
+/**
  * One statement: inserts new athletes and updates existing ones, keyed by Strava athlete id.
  * A field left out keeps its stored value. Unchanged rows are not rewritten. `loads_changed`
  * marks an existing athlete whose sex, heart rate or timezone changed: their loads and ACWR
- * are stale.
+ * are stale. Rows are written in Strava id order, so two batches that insert the same new
+ * athletes wait for each other in one order and cannot deadlock.
  */
 export async function upsertAthleteRows (trx: Transaction<DB>, items: AthleteUpsert[]) {
   return trx
@@ -57,7 +70,8 @@ export async function upsertAthleteRows (trx: Transaction<DB>, items: AthleteUps
           rowsDiffer(
             [eb.ref('old_name'), eb.ref('old_sex'), eb.ref('old_resting_hr'), eb.ref('old_max_hr'), eb.ref('old_timezone')],
             [eb.ref('name'), eb.ref('sex'), eb.ref('resting_hr'), eb.ref('max_hr'), eb.ref('timezone')])
-        ])))
+        ]))
+        .orderBy('strava_athlete_id'))
       .onConflict(oc => oc.column('strava_athlete_id').doUpdateSet({
         name: eb => eb.ref('excluded.name'),
         sex: eb => eb.ref('excluded.sex'),

@@ -4,7 +4,8 @@ import { recomputeAcwrFrom } from '../acwr/engine.ts'
 import { refreshTrimp } from '../activities/service.ts'
 import { findAthlete, lockAthletes, type AthleteRow } from '../db/athletes.ts'
 import { writeForAthlete } from '../db/athlete-writes.ts'
-import { findUnknownTimezones, updateAthleteSettings, upsertAthleteRows, type SettingsRow } from './queries.ts'
+import { findUnknownTimezones, lockAthletesByStravaId, updateAthleteSettings, upsertAthleteRows, type SettingsRow } from './queries.ts'
+import { retryConflicts } from '../db/retry.ts'
 import type { AthleteUpsert, AthleteView, SettingsChange } from './schemas.ts'
 
 /** Rows per upsert statement: bounds statement size; all chunks share one transaction. */
@@ -51,15 +52,20 @@ function assertValidAthleteInputs (items: AthleteUpsert[]): void {
 
 /**
  * Upserts athletes keyed by Strava athlete id, in one transaction. Existing athletes whose
- * sex, heart rate or timezone changed get their TRIMP and ACWR recomputed in it too.
+ * sex, heart rate or timezone changed get their TRIMP and ACWR recomputed in it too. Rows are
+ * locked in a fixed order (stored ones by id, then new ones by Strava id), whatever order the
+ * body has, so concurrent batches queue behind each other instead of deadlocking; a deadlock
+ * with some other writer is retried.
  */
 export async function upsertAthletes (db: Database, items: AthleteUpsert[]): Promise<Array<{ id: number, stravaAthleteId: number }>> {
   assertValidAthleteInputs(items)
   await assertKnownTimezones(db, items.map(item => item.timezone), 'timezone')
-  const upserted = await db.transaction().execute(async trx => {
+  const inKeyOrder = [...items].sort((a, b) => a.stravaAthleteId - b.stravaAthleteId)
+  const upserted = await retryConflicts(() => db.transaction().execute(async trx => {
+    await lockAthletesByStravaId(trx, inKeyOrder.map(item => item.stravaAthleteId))
     const rows = []
-    for (let start = 0; start < items.length; start += UPSERT_CHUNK) {
-      rows.push(...await upsertAthleteRows(trx, items.slice(start, start + UPSERT_CHUNK)))
+    for (let start = 0; start < inKeyOrder.length; start += UPSERT_CHUNK) {
+      rows.push(...await upsertAthleteRows(trx, inKeyOrder.slice(start, start + UPSERT_CHUNK)))
     }
     const stale = await lockAthletes(trx, rows.filter(row => row.loads_changed).map(row => row.id))
     if (stale.length > 0) {
@@ -67,7 +73,7 @@ export async function upsertAthletes (db: Database, items: AthleteUpsert[]): Pro
       await recomputeAcwrFrom(trx, stale, null)
     }
     return rows
-  }).catch(rethrowCheckViolation)
+  })).catch(rethrowCheckViolation)
   const ids = new Map(upserted.map(row => [row.strava_athlete_id, row.id]))
   return items.map(item => ({ id: ids.get(item.stravaAthleteId)!, stravaAthleteId: item.stravaAthleteId }))
 }

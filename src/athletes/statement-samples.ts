@@ -1,6 +1,6 @@
 import { inTransaction, type StatementSample } from '../db/statement-check.ts'
 import { findApiKeyAthlete, issueApiKey, revokeApiKeys } from './api-keys.ts'
-import { findUnknownTimezones, listAthletesPage, updateAthleteSettings, upsertAthleteRows } from './queries.ts'
+import { findUnknownTimezones, listAthletesPage, lockAthletesByStravaId, updateAthleteSettings, upsertAthleteRows } from './queries.ts'
 
 export const statementSamples: StatementSample[] = [
   { name: 'findUnknownTimezones', run: db => findUnknownTimezones(db, ['Europe/Paris']) },
@@ -8,6 +8,7 @@ export const statementSamples: StatementSample[] = [
     name: 'upsertAthleteRows',
     run: db => inTransaction(db, trx => upsertAthleteRows(trx, [{ stravaAthleteId: 1, name: 'Ada', sex: 'F', restingHr: 48, maxHr: 186, timezone: 'Europe/Paris' }]))
   },
+  { name: 'lockAthletesByStravaId', run: db => inTransaction(db, trx => lockAthletesByStravaId(trx, [1, 2])) },
   {
     name: 'updateAthleteSettings',
     run: db => inTransaction(db, trx => updateAthleteSettings(trx, 1, {

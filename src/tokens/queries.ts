@@ -21,6 +21,7 @@ export type TokenEvent = TokenEvents['event']
 export async function lockExistingAthletes (trx: Transaction<DB>, athleteIds: number[]): Promise<Set<number>> {
   const rows = await trx.selectFrom('athletes').select('id')
     .where('id', '=', sql<number>`any(${athleteIds}::bigint[])`)
+    .orderBy('id')
     .forKeyShare()
     .execute()
   return new Set(rows.map(r => r.id))
@@ -40,7 +41,9 @@ export async function upsertSealedTokens (trx: Transaction<DB>, tokens: SealedTo
       expires_at: { type: 'float8[]', values: tokens.map(t => t.expiresAt) },
       scope: { type: 'text[]', values: tokens.map(t => t.scope) }
     })).select(eb => ['given.athlete_id', 'given.access_token', 'given.refresh_token',
-      eb.fn<Date>('to_timestamp', ['given.expires_at']).as('expires_at'), 'given.scope']))
+      eb.fn<Date>('to_timestamp', ['given.expires_at']).as('expires_at'), 'given.scope'])
+      // Key order: two batches over the same athletes take the row locks in one order.
+      .orderBy('given.athlete_id'))
     .onConflict(oc => oc.column('athlete_id').doUpdateSet({
       access_token: eb => eb.ref('excluded.access_token'),
       refresh_token: eb => eb.ref('excluded.refresh_token'),

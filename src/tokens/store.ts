@@ -3,6 +3,7 @@ import type { Database } from '../db/database.ts'
 import type { DB } from '../db/types.ts'
 import type { TokenCipher } from './crypto.ts'
 import type { PlainToken } from './schemas.ts'
+import { retryConflicts } from '../db/retry.ts'
 import { insertTokenEvents, loadSealedTokens, lockExistingAthletes, upsertSealedTokens, type SealedToken } from './queries.ts'
 
 /** Rows per statement: unnest takes five arrays whatever the count, this only bounds memory. */
@@ -44,17 +45,19 @@ export async function saveSealedTokens (trx: Transaction<DB>, tokens: SealedToke
 /**
  * Encrypts and saves a batch of tokens in one transaction: all of them or, when an item is
  * a duplicate or names an unknown athlete, none. Athlete rows are only read (and locked
- * against deletion), never written.
+ * against deletion), never written. Tokens are written in athlete id order, whatever order
+ * the body has, so concurrent batches cannot deadlock; a deadlock with another writer is
+ * retried.
  */
 export async function saveTokens (db: Database, cipher: TokenCipher, tokens: PlainToken[]): Promise<number> {
   assertDistinctAthletes(tokens)
-  const sealed = sealAll(cipher, tokens)
-  await db.transaction().execute(async trx => {
+  const sealed = sealAll(cipher, tokens).sort((a, b) => a.athleteId - b.athleteId)
+  await retryConflicts(() => db.transaction().execute(async trx => {
     const existing = await lockExistingAthletes(trx, tokens.map(t => t.athleteId))
     const unknown = tokens.findIndex(t => !existing.has(t.athleteId))
     if (unknown >= 0) throw new TokenBatchError(404, `tokens/${unknown}/athleteId: athlete ${tokens[unknown]!.athleteId} does not exist`)
     await saveSealedTokens(trx, sealed, 'batch save')
-  })
+  }))
   return tokens.length
 }
 
