@@ -70,6 +70,7 @@ export const ConfigSchema = Type.Object({
   TOKEN_REFRESH_INTERVAL_S: Type.Integer({ minimum: 0, default: 0, description: 'in-process token refresh schedule; 0 is off' }),
 
   ACWR_BATCH_ATHLETES: PositiveInteger(200, 'athletes per transaction in a batch ACWR recompute'),
+  ACWR_RECOMPUTE_CONCURRENCY: PositiveInteger(2, 'batches of athletes a fleet ACWR recompute runs at once, each on its own pool connection'),
   ACWR_ROLL_FORWARD_INTERVAL_S: Type.Integer({ minimum: 0, default: 0, description: 'in-process ACWR roll-forward schedule; 0 is off' }),
   SEED_DEMO: Type.Optional(Type.Boolean({ description: 'seed the demo fleet into an empty database' }))
 })

@@ -54,7 +54,8 @@ async function insertHistory (db: Database, athleteIds: number[], days: number):
 }
 
 /**
- * Empty copies of acwr_daily (columns, defaults, primary key) for the floor and the loop. The
+ * Empty copies of acwr_daily (columns, defaults, primary key) for the floors and the loop; the
+ * second floor also has acwr_daily's foreign key to athletes, to measure what it costs. The
  * floor copies whole rows, PMC columns included, as the engine writes them. The loop stands
  * for the system that computed ACWR alone, so its copy has no PMC columns and no internal
  * coverage (that system counted a missing heart rate as 0; the bench fleet always has one).
@@ -62,6 +63,8 @@ async function insertHistory (db: Database, athleteIds: number[], days: number):
 export async function createAcwrCopies (db: Database): Promise<void> {
   await sql`
     create table bench_acwr_floor (like acwr_daily including all);
+    create table bench_acwr_floor_keyed (like acwr_daily including all);
+    alter table bench_acwr_floor_keyed add foreign key (athlete_id) references athletes (id) on delete cascade;
     create table bench_acwr_loop (like acwr_daily including all)
   `.execute(db)
   await sql`alter table bench_acwr_loop ${sql.join([...PMC_COLUMNS, 'internal_coverage'].map(name => sql`drop column ${sql.ref(name)}`))}`.execute(db)

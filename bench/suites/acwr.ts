@@ -10,7 +10,7 @@ interface AcwrSizes {
   days: number
   /** Athletes the per-date loop recomputes in each round. */
   loopAthletes: number
-  /** Rounds of the recompute comparison (recompute, floor, unchanged, loop in turn). */
+  /** Rounds of the recompute comparison (recompute, serial recompute, both floors, unchanged, loop in turn). */
   rounds: number
   /** Ingests of one activity, each against one single-row upsert. */
   ingests: number
@@ -29,33 +29,44 @@ const total = (values: number[]) => values.reduce((sum, value) => sum + value, 0
 
 interface RecomputeSamples {
   recompute: number[]
+  /** The same recompute with one batch at a time, as before batches ran concurrently. */
+  serial: number[]
   floor: number[]
+  /** The floor into a copy that also has acwr_daily's foreign key to athletes. */
+  floorWithKey: number[]
   unchanged: number[]
   loop: number[]
 }
 
 /**
- * In turn, each round: a full recompute into an emptied acwr_daily, the floor (INSERT …
- * SELECT of the same rows into an empty copy), the same recompute over the unchanged rows,
+ * In turn, each round: a full recompute into an emptied acwr_daily, batches in parallel as
+ * configured, then one at a time; the floor (INSERT … SELECT of the same rows into an empty
+ * copy), without and with the foreign key; the same recompute over the unchanged rows,
  * and the per-date loop on a subset. Emptying a table is not timed. A first recompute, not
  * recorded, fills the rows the floor copies.
  */
 async function measureRecomputes (db: Database, context: SuiteContext, size: AcwrSizes, loopIds: number[]): Promise<{ samples: RecomputeSamples, days: number, loopDays: number }> {
-  const batchSize = context.config.ACWR_BATCH_ATHLETES
-  const recomputeAll = () => recalculateAcwr(db, { from: null, batchSize })
+  const settings = { from: null, batchSize: context.config.ACWR_BATCH_ATHLETES }
+  const recomputeAll = () => recalculateAcwr(db, { ...settings, concurrency: context.config.ACWR_RECOMPUTE_CONCURRENCY })
   const { days } = await recomputeAll()
   await sql`create table bench_acwr_source as select * from acwr_daily order by athlete_id, day`.execute(db)
   await sql`insert into bench_acwr_floor select * from bench_acwr_source`.execute(db)
+  const copyInto = (table: string) => async () => {
+    await sql`truncate ${sql.table(table)}`.execute(db)
+    return timed(() => sql`insert into ${sql.table(table)} select * from bench_acwr_source`.execute(db))
+  }
   let loopDays = 0
   const samples = await alternate({
     recompute: async () => {
       await sql`truncate acwr_daily`.execute(db)
       return timed(recomputeAll)
     },
-    floor: async () => {
-      await sql`truncate bench_acwr_floor`.execute(db)
-      return timed(() => sql`insert into bench_acwr_floor select * from bench_acwr_source`.execute(db))
+    serial: async () => {
+      await sql`truncate acwr_daily`.execute(db)
+      return timed(() => recalculateAcwr(db, { ...settings, concurrency: 1 }))
     },
+    floor: copyInto('bench_acwr_floor'),
+    floorWithKey: copyInto('bench_acwr_floor_keyed'),
     unchanged: () => timed(recomputeAll),
     loop: async () => {
       await sql`truncate bench_acwr_loop`.execute(db)
@@ -72,22 +83,41 @@ async function recomputeCases (db: Database, context: SuiteContext, size: AcwrSi
   const recomputeMs = median(samples.recompute)
   const loopMsPerDay = median(samples.loop) / loopDays
   const fleet = `${size.athletes.toLocaleString('en-US')} athletes × ${size.days} days`
+  const concurrency = context.config.ACWR_RECOMPUTE_CONCURRENCY
   const perSecond = (rows: number, ms: number[]) => ({ value: 1000 * rows * ms.length / total(ms), unit: 'athlete-days/s' })
   return [
     measured({
-      case: `full ACWR recompute, ${fleet}, into an empty acwr_daily`,
+      case: `full ACWR recompute, ${fleet}, into an empty acwr_daily, ${concurrency} batches at a time`,
       medianMs: recomputeMs,
       runs: samples.recompute.length,
       throughput: perSecond(days, samples.recompute),
       ratio: { value: recomputeMs / median(samples.floor), unit: 'x', of: 'recompute ms / INSERT … SELECT ms' },
       target: atMost(2, 'x'),
-      details: { athleteDays: days, batchAthletes: context.config.ACWR_BATCH_ATHLETES }
+      details: { athleteDays: days, batchAthletes: context.config.ACWR_BATCH_ATHLETES, concurrency }
+    }),
+    measured({
+      case: `full ACWR recompute, ${fleet}, one batch at a time (concurrency 1)`,
+      medianMs: median(samples.serial),
+      runs: samples.serial.length,
+      throughput: perSecond(days, samples.serial),
+      ratio: { value: median(samples.serial) / recomputeMs, unit: 'x', of: `concurrency 1 ms / concurrency ${concurrency} ms` },
+      details: { athleteDays: days, floorRatio: median(samples.serial) / median(samples.floor) }
     }),
     measured({
       case: `floor: INSERT … SELECT of the same ${days.toLocaleString('en-US')} rows into an empty copy of acwr_daily`,
       medianMs: median(samples.floor),
       runs: samples.floor.length,
-      throughput: perSecond(days, samples.floor)
+      throughput: perSecond(days, samples.floor),
+      note: 'the copy has acwr_daily\'s columns, defaults and primary key; no foreign key'
+    }),
+    measured({
+      case: 'floor with acwr_daily\'s foreign key to athletes: the same INSERT … SELECT',
+      medianMs: median(samples.floorWithKey),
+      runs: samples.floorWithKey.length,
+      throughput: perSecond(days, samples.floorWithKey),
+      ratio: { value: median(samples.floorWithKey) / median(samples.floor), unit: 'x', of: 'with the key ms / without ms' },
+      details: { percentOfRecompute: 100 * (median(samples.floorWithKey) - median(samples.floor)) / recomputeMs },
+      note: 'what the foreign key costs a write of every row; percentOfRecompute is that cost as a share of the recompute, which pays it too'
     }),
     measured({
       case: `full ACWR recompute, ${fleet}, over unchanged rows`,

@@ -1,5 +1,6 @@
 import { httpErrors } from '@fastify/sensible'
 import { sql } from 'kysely'
+import pLimit from 'p-limit'
 import type { Database } from '../db/database.ts'
 import { isDatabaseUnavailable } from '../db/errors.ts'
 import { retryConflicts } from '../db/retry.ts'
@@ -19,8 +20,10 @@ export interface RecalculateOptions {
   athleteIds?: number[]
   /** A day to recompute from, null for the whole history, or 'roll-forward' for only the days after each athlete's last computed day. */
   from: string | null | 'roll-forward'
-  /** Athletes per transaction. */
+  /** Most athletes per transaction; fewer when that leaves a connection without a batch. */
   batchSize: number
+  /** Batches in flight at once, each a transaction on its own connection; 1 when omitted. */
+  concurrency?: number
   onBatch?: (done: number, total: number) => void
   /** Told about each athlete whose series could not be computed; the others go on. */
   onAthleteFailed?: (athleteId: number, err: unknown) => void
@@ -78,29 +81,45 @@ async function updateIsolating (db: Database, athleteIds: number[], options: Rec
 
 /**
  * Recomputes ACWR for many athletes, one transaction per batch of athletes so that locks
- * and memory stay bounded; a failed batch leaves earlier batches committed, and its athletes
- * are retried one by one. The reply names the athletes that could not be computed.
+ * and memory stay bounded; a failed batch leaves the other batches committed, and its
+ * athletes are retried one by one. Up to `concurrency` batches run at once on their own
+ * connections, so the statement's sorts and window passes use more than one core; batches
+ * hold disjoint athletes, so they never wait on each other's locks. An unavailable database
+ * stops the batches not yet started, lets those in flight end, then ends the run. The reply
+ * names the athletes that could not be computed.
  */
 export async function recalculateAcwr (db: Database, options: RecalculateOptions): Promise<RecalculateResult> {
   const started = performance.now()
   const ids = await listTargets(db, options.athleteIds)
-  const { batchSize, onBatch } = options
-  const batches = Math.ceil(ids.length / batchSize)
+  const concurrency = options.concurrency ?? 1
+  // A fleet smaller than `concurrency` full batches is still split, so every connection works.
+  const batchSize = Math.max(1, Math.min(options.batchSize, Math.ceil(ids.length / concurrency)))
+  const batches = Array.from({ length: Math.ceil(ids.length / batchSize) }, (_, batch) => ids.slice(batch * batchSize, (batch + 1) * batchSize))
   const failedAthleteIds: number[] = []
-  let days = 0
-  let written = 0
-  for (let batch = 0; batch < batches; batch++) {
-    const counts = await updateIsolating(db, ids.slice(batch * batchSize, (batch + 1) * batchSize), options, failedAthleteIds)
-    days += counts.days
-    written += counts.written
-    onBatch?.(batch + 1, batches)
-  }
+  // rejectOnClear: batches dropped from the queue settle (as aborted) instead of hanging the run.
+  const limit = pLimit({ concurrency, rejectOnClear: true })
+  const { onBatch } = options
+  let done = 0
+  const outcomes = await Promise.allSettled(batches.map(athleteIds => limit(async () => {
+    try {
+      return await updateIsolating(db, athleteIds, options, failedAthleteIds)
+    } catch (err) {
+      limit.clearQueue()
+      throw err
+    } finally {
+      onBatch?.(++done, batches.length)
+    }
+  })))
+  const failures = outcomes.filter(outcome => outcome.status === 'rejected').map(outcome => outcome.reason as unknown)
+  if (failures.length > 0) throw failures.find(err => !(err instanceof Error && err.name === 'AbortError')) ?? failures[0]
+  const counts = outcomes.map(outcome => (outcome as PromiseFulfilledResult<AcwrUpdateCounts>).value)
+  const written = counts.reduce((sum, count) => sum + count.written, 0)
   if (written >= ANALYZE_AFTER_ROWS) await sql`analyze acwr_daily`.execute(db)
   return {
     athletes: ids.length,
-    days,
+    days: counts.reduce((sum, count) => sum + count.days, 0),
     durationMs: Math.round(performance.now() - started),
     failed: failedAthleteIds.length,
-    failedAthleteIds
+    failedAthleteIds: failedAthleteIds.sort((a, b) => a - b)
   }
 }

@@ -17,6 +17,7 @@ export default fp(async function acwrRollForward (app) {
       const result = await recalculateAcwr(app.db, {
         from: 'roll-forward',
         batchSize: app.config.ACWR_BATCH_ATHLETES,
+        concurrency: app.config.ACWR_RECOMPUTE_CONCURRENCY,
         onAthleteFailed: (athleteId, err) => app.log.error({ err, athleteId }, 'ACWR roll-forward failed for one athlete')
       })
       app.log.info(result, 'ACWR rolled forward')

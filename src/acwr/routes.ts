@@ -21,6 +21,7 @@ const acwrRoutes: FastifyPluginAsyncTypebox = async app => {
       athleteIds: body?.athleteIds,
       from: body === null ? 'roll-forward' : body.from ?? null,
       batchSize: app.config.ACWR_BATCH_ATHLETES,
+      concurrency: app.config.ACWR_RECOMPUTE_CONCURRENCY,
       onAthleteFailed: (athleteId, err) => request.log.error({ err, athleteId }, 'ACWR recompute failed for one athlete')
     })
   })

@@ -30,6 +30,7 @@ export function registerAcwrCommands (program: Command): void {
           athleteIds: options.athlete,
           from: options.from ?? null,
           batchSize: config.ACWR_BATCH_ATHLETES,
+          concurrency: config.ACWR_RECOMPUTE_CONCURRENCY,
           onBatch: (done, total) => {
             bar ??= progressBar('batches', total, options)
             bar.update(done)

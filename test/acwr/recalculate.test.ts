@@ -5,6 +5,10 @@ import { build } from '../helper.ts'
 import { adminHeaders, createAthlete, daysAgo, ingest, run } from '../fixtures.ts'
 import { runCli } from '../cli/run-cli.ts'
 import type { App } from '../../src/app.ts'
+import type { Transaction } from 'kysely'
+import { recalculateAcwr } from '../../src/acwr/recalculate.ts'
+import type { Database } from '../../src/db/database.ts'
+import type { DB } from '../../src/db/types.ts'
 
 /**
  * Five athletes with ten days of history each, whose series then lose their last three days;
@@ -72,4 +76,52 @@ t.test('the roll-forward schedule extends every other athlete and logs the one i
   t.same(ids.filter(id => last.get(id) === daysAgo(0)), ids.filter(id => id !== broken))
   const failure = lines.map(line => JSON.parse(line)).find(entry => entry.msg === 'ACWR roll-forward failed for one athlete')
   t.equal(failure?.athleteId, broken)
+})
+
+/** `db`, counting how many of its transactions are open at once. */
+function countingTransactions (db: Database) {
+  const counts = { open: 0, most: 0, total: 0 }
+  const counted = new Proxy(db, {
+    get (target, property) {
+      if (property === 'transaction') {
+        return () => {
+          const builder = target.transaction()
+          return {
+            execute: async <T>(work: (trx: Transaction<DB>) => Promise<T>) => {
+              counts.total++
+              counts.most = Math.max(counts.most, ++counts.open)
+              try { return await builder.execute(work) } finally { counts.open-- }
+            }
+          }
+        }
+      }
+      const value = Reflect.get(target, property, target)
+      return typeof value === 'function' ? value.bind(target) : value
+    }
+  })
+  return { db: counted, counts }
+}
+
+t.test('a fleet recompute keeps as many batches in flight as its concurrency, and still isolates the athlete it could not compute', async t => {
+  const app = await build(t)
+  const { ids, broken } = await fleetWithOneBrokenAthlete(app)
+  for (const concurrency of [1, 2]) {
+    const { db, counts } = countingTransactions(app.db)
+    const result = await recalculateAcwr(db, { from: null, batchSize: 1, concurrency })
+    t.match(result, { athletes: 5, failed: 1, failedAthleteIds: [broken] }, `concurrency ${concurrency}`)
+    t.equal(counts.most, concurrency, `at most ${concurrency} batch transactions open at once, and that many were`)
+    t.equal(counts.total, 5, 'one transaction per batch of one athlete')
+    const last = await lastDays(app)
+    for (const id of ids) t.equal(last.get(id), id === broken ? daysAgo(3) : daysAgo(0), `athlete ${id}`)
+  }
+})
+
+t.test('the recompute route runs batches concurrently as configured and names the athlete it could not compute', async t => {
+  const app = await build(t, { env: { ACWR_BATCH_ATHLETES: '1', ACWR_RECOMPUTE_CONCURRENCY: '3' } })
+  const { ids, broken } = await fleetWithOneBrokenAthlete(app)
+  const res = await app.inject({ method: 'POST', url: '/admin/batch-recalculate-acwr', headers: adminHeaders, payload: {} })
+  t.equal(res.statusCode, 200)
+  t.match(res.json(), { athletes: 5, failed: 1, failedAthleteIds: [broken] })
+  const last = await lastDays(app)
+  for (const id of ids) t.equal(last.get(id), id === broken ? daysAgo(3) : daysAgo(0), `athlete ${id}`)
 })
