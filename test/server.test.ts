@@ -1,10 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
+import { mkdtemp, readFile, stat } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
+import { removeDataDir } from '../src/db/embedded.ts'
 import { createTestDatabase } from './helper.ts'
 
 interface Started { child: ChildProcess, url: string, output: () => string }
@@ -35,7 +36,7 @@ function exitOf (child: ChildProcess): Promise<number | null> {
 
 t.test('with no DATABASE_URL the service starts its own PostgreSQL, seeds the demo fleet, serves, and stops it on SIGTERM', async t => {
   const dataDir = await mkdtemp(join(tmpdir(), 'trainload-server-'))
-  t.teardown(() => rm(dataDir, { recursive: true, force: true }))
+  t.teardown(() => removeDataDir(dataDir))
   // Hold the preferred port so the embedded server has to pick another.
   const blocker = createServer().listen(0, '127.0.0.1')
   await new Promise(resolve => blocker.once('listening', resolve))
@@ -75,7 +76,7 @@ t.test('with no DATABASE_URL the service starts its own PostgreSQL, seeds the de
 
 t.test('with DATABASE_URL the service uses that server and starts nothing', async t => {
   const dataDir = await mkdtemp(join(tmpdir(), 'trainload-server-'))
-  t.teardown(() => rm(dataDir, { recursive: true, force: true }))
+  t.teardown(() => removeDataDir(dataDir))
   const databaseUrl = await createTestDatabase(t)
 
   const service = await startService({ DATA_DIR: dataDir, DATABASE_URL: databaseUrl })

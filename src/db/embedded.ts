@@ -1,14 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { chmod, chown, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { chown, mkdir, mkdtemp, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join, resolve, sep } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import pg from 'pg'
 import { withClient } from './database.ts'
 import { passwordFileOf, readOrCreatePassword, SUPERUSER, switchToOwnPassword, writeLoginRules } from './embedded-login.ts'
-import { installedBinaries, serverAccount, type ServerAccount, type ServerBinaries } from './embedded-runtime.ts'
+import { ROOT_STATE_DIR, serverAccount, serverBinaries, serverDataDir, type ServerAccount, type ServerBinaries } from './embedded-runtime.ts'
 
 export interface EmbeddedServer {
   /** Connection string for `database` on the embedded server. */
@@ -47,16 +47,18 @@ interface Cluster {
  * generated into the file beside the folder (`<dataDir>-password`, mode 0600).
  */
 export async function startEmbeddedPostgres (options: EmbeddedOptions): Promise<EmbeddedServer> {
+  const dataDir = resolve(options.dataDir)
+  const account = await serverAccount()
   const cluster: Cluster = {
-    dataDir: resolve(options.dataDir),
-    binaries: installedBinaries(),
-    account: await serverAccount(),
+    dataDir: await serverDataDir(dataDir, account),
+    binaries: await serverBinaries(account),
+    account,
     ownProcessGroup: options.ownProcessGroup ?? false,
     onLog: options.onLog ?? (() => {})
   }
   await prepareDataDir(cluster)
   await stopStaleServer(cluster.dataDir)
-  const { password } = await readOrCreatePassword(cluster.dataDir)
+  const { password } = await readOrCreatePassword(dataDir)
   if (!existsSync(join(cluster.dataDir, 'PG_VERSION'))) await initialise(cluster, password)
   await writeLoginRules(cluster.dataDir)
 
@@ -71,8 +73,8 @@ export async function startEmbeddedPostgres (options: EmbeddedOptions): Promise<
     await stopPostmaster(postmaster)
   }
   try {
-    if (await switchToOwnPassword(port, password, passwordFileOf(cluster.dataDir))) {
-      options.onNotice?.(`the embedded PostgreSQL no longer accepts its former fixed password; its generated one is in ${passwordFileOf(cluster.dataDir)}`)
+    if (await switchToOwnPassword(port, password, passwordFileOf(dataDir))) {
+      options.onNotice?.(`the embedded PostgreSQL no longer accepts its former fixed password; its generated one is in ${passwordFileOf(dataDir)}`)
     }
     await createDatabaseIfMissing(serverUrl(port, password, 'postgres'), options.database)
   } catch (err) {
@@ -82,10 +84,17 @@ export async function startEmbeddedPostgres (options: EmbeddedOptions): Promise<
   return { url: serverUrl(port, password, options.database), port, stop }
 }
 
-/** Removes a data folder and its password file after its server has stopped (throwaway servers). */
-export async function removeDataDir (dataDir: string): Promise<void> {
-  await rm(dataDir, { recursive: true, force: true })
-  await rm(passwordFileOf(resolve(dataDir)), { force: true })
+/**
+ * Removes a folder that held throwaway data folders once their servers have stopped, with
+ * any data kept for them under ROOT_STATE_DIR (see serverDataDir).
+ */
+export async function removeDataDir (folder: string): Promise<void> {
+  for (const entry of await readdir(folder, { withFileTypes: true }).catch(() => [])) {
+    if (!entry.isSymbolicLink()) continue
+    const target = await readlink(join(folder, entry.name))
+    if (target.startsWith(join(ROOT_STATE_DIR, 'clusters') + sep)) await rm(target, { recursive: true, force: true })
+  }
+  await rm(folder, { recursive: true, force: true })
 }
 
 function serverUrl (port: number, password: string, database: string): string {
@@ -94,10 +103,7 @@ function serverUrl (port: number, password: string, database: string): string {
 
 async function prepareDataDir ({ dataDir, account }: Cluster): Promise<void> {
   await mkdir(dataDir, { recursive: true, mode: 0o700 })
-  if (!account) return
-  // The server runs as the unprivileged `postgres` user, which must be able to reach its folder.
-  await chmod(join(dataDir, '..'), 0o755)
-  if (!existsSync(join(dataDir, 'PG_VERSION'))) await chown(dataDir, account.uid, account.gid)
+  if (account && !existsSync(join(dataDir, 'PG_VERSION'))) await chown(dataDir, account.uid, account.gid)
 }
 
 /**
@@ -147,6 +153,8 @@ function spawnAsServer (cluster: Cluster, binary: string, args: string[]): Child
   return spawn(binary, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, LC_MESSAGES: 'C' },
+    // The account may not be able to enter the folder the service was started from.
+    cwd: '/',
     detached: cluster.ownProcessGroup,
     ...(cluster.account ?? {})
   })

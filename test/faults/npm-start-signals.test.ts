@@ -1,10 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import t, { type Test } from 'tap'
+import { removeDataDir } from '../../src/db/embedded.ts'
 
 // Every way of stopping `npm start` that the README names, as an operator's terminal or
 // `docker stop` (SIGTERM to CMD ["npm", "start"], npm's own pid) sends it.
@@ -71,7 +72,7 @@ async function assertStoppedGracefully (t: Test, running: Running, dataDir: stri
 
 t.test('each stop the README names shuts npm start down gracefully', async t => {
   const dataDir = await mkdtemp(join(tmpdir(), 'trainload-signals-'))
-  t.teardown(() => rm(dataDir, { recursive: true, force: true }))
+  t.teardown(() => removeDataDir(dataDir))
 
   t.test('SIGTERM to npm itself, as docker stop sends it', async t => {
     const running = await npmStart(t, dataDir)
