@@ -4,6 +4,7 @@ import { acwrSuite } from './acwr.ts'
 import { apiSuite } from './api.ts'
 import { importSuite } from './import.ts'
 import { poolSuite } from './pool.ts'
+import { stormSuite } from './storm.ts'
 import { tokensSuite } from './tokens.ts'
 
 /** Every suite, in the order `npm run bench` runs them. */
@@ -13,5 +14,6 @@ export const suites: readonly Suite[] = [
   acwrSuite,
   apiSuite,
   tokensSuite,
-  importSuite
+  importSuite,
+  stormSuite
 ]
