@@ -2,7 +2,7 @@ import Fastify, { type RouteOptions } from 'fastify'
 import sensible from '@fastify/sensible'
 import fp from 'fastify-plugin'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import { ConfigError, type Config } from './config.ts'
+import { ConfigError, trustProxyOption, type Config } from './config.ts'
 import { validatorCompiler } from './validation.ts'
 import metrics from './plugins/app/metrics.ts'
 import database from './plugins/app/database.ts'
@@ -61,6 +61,9 @@ export async function buildApp ({ config, databaseUrl, logStream, onRoute }: App
       stream: logStream
     },
     bodyLimit: config.BODY_LIMIT_BYTES,
+    // request.ip, which failed credential attempts are counted under, believes X-Forwarded-For
+    // only from these proxies.
+    trustProxy: trustProxyOption(config.TRUST_PROXY),
     // Bound how long a slow client may hold a connection.
     requestTimeout: 60_000,
     connectionTimeout: 65_000

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net'
 import { envSchema } from 'env-schema'
 import { Type, type Static } from 'typebox'
 
@@ -53,6 +54,10 @@ export const ConfigSchema = Type.Object({
   ADMIN_TOKEN: Type.Optional(Type.String({ minLength: 32, description: 'bearer token for /admin/* and /metrics' })),
   LOAD_SHEDDING: Type.Boolean({ default: true, description: 'answer 503 when the event loop lags, the heap nears its limit or the database fails its health checks' }),
   CORS_ORIGINS: Type.String({ default: '', description: 'comma-separated origins allowed by CORS' }),
+  TRUST_PROXY: Type.String({
+    default: '',
+    description: 'proxies whose X-Forwarded-For names the client: comma-separated addresses or CIDR ranges; empty trusts none'
+  }),
 
   TOKEN_ENCRYPTION_KEY: Type.Optional(Type.String({
     pattern: '^[A-Za-z0-9+/]{43}=$',
@@ -88,11 +93,45 @@ function describeProblem ({ instancePath, message, params }: AjvError): string {
 
 /** Validates the environment, naming every variable that does not match the schema. */
 export function loadConfig (env: Record<string, string | undefined> = process.env): Config {
+  let config: Config
   try {
-    return envSchema<Config>({ schema: ConfigSchema, data: env, dotenv: false, ajv: undefined })
+    config = envSchema<Config>({ schema: ConfigSchema, data: env, dotenv: false, ajv: undefined })
   } catch (err) {
     const problems = (err as Error & { errors?: AjvError[] }).errors
     const lines = problems?.map(describeProblem)
     throw new ConfigError(`Invalid configuration:\n${lines?.join('\n') ?? (err as Error).message}`)
   }
+  trustProxyOption(config.TRUST_PROXY)
+  return config
+}
+
+/** Names proxy-addr understands for whole address ranges (loopback, link-local, private). */
+const PROXY_RANGES = new Set(['loopback', 'linklocal', 'uniquelocal'])
+
+function isProxyAddress (entry: string): boolean {
+  if (PROXY_RANGES.has(entry)) return true
+  const [address = '', prefix, ...rest] = entry.split('/')
+  const family = isIP(address)
+  if (family === 0 || rest.length > 0) return false
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128))
+}
+
+/**
+ * Fastify's `trustProxy` from TRUST_PROXY: false when empty, else the list of trusted proxy
+ * addresses. Trusting every address is not offered, nor a bare hop count (which Fastify 5
+ * itself no longer honours): either would let a client that reaches the service directly
+ * choose the address its failed attempts are counted under.
+ */
+export function trustProxyOption (value: string): false | string[] {
+  const trimmed = value.trim()
+  if (trimmed === '') return false
+  if (/^\d+$/.test(trimmed)) {
+    throw new ConfigError('Invalid configuration:\n  TRUST_PROXY: a hop count cannot tell a proxy from a client that sets X-Forwarded-For itself; name the proxies\' addresses or CIDR ranges instead')
+  }
+  const entries = trimmed.split(',').map(entry => entry.trim())
+  const bad = entries.filter(entry => !isProxyAddress(entry))
+  if (bad.length > 0) {
+    throw new ConfigError(`Invalid configuration:\n  TRUST_PROXY: ${bad.map(entry => JSON.stringify(entry.slice(0, 60))).join(', ')} is not an IP address, a CIDR range, loopback, linklocal or uniquelocal`)
+  }
+  return entries
 }

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { ConfigError, loadConfig } from '../src/config.ts'
+import { ConfigError, loadConfig, trustProxyOption } from '../src/config.ts'
 
 t.test('defaults need no environment at all', async t => {
   const config = loadConfig({})
@@ -32,4 +32,18 @@ t.test('a bad environment names every offending variable and what it expects', a
   t.match(err.message, /NODE_ENV: .*\(development, test, production\)/)
   t.match(err.message, /DATABASE_URL: must match pattern/)
   t.notMatch(err.message, /too-short/, 'the rejected secret is not echoed')
+})
+
+t.test('TRUST_PROXY is off by default and takes proxy addresses and CIDR ranges', async t => {
+  t.equal(trustProxyOption(loadConfig({}).TRUST_PROXY), false)
+  t.same(trustProxyOption('10.0.0.1, 10.1.0.0/16,::1,fd00::/8,loopback'), ['10.0.0.1', '10.1.0.0/16', '::1', 'fd00::/8', 'loopback'])
+})
+
+t.test('a TRUST_PROXY that is not proxy addresses stops the start, naming the problem', async t => {
+  for (const value of ['true', '10.0.0.1,proxy.example.org', '10.0.0.0/33', '2', '10.0.0.1/8/8', '10.0.0.1,,10.0.0.2']) {
+    const err = t.throws(() => loadConfig({ TRUST_PROXY: value }), `TRUST_PROXY=${value}`) as Error
+    t.type(err, ConfigError)
+    t.match(err.message, /TRUST_PROXY/)
+  }
+  t.match((t.throws(() => loadConfig({ TRUST_PROXY: '2' })) as Error).message, /hop count/, 'a hop count is refused with the reason')
 })

@@ -121,3 +121,25 @@ export const AthleteList = Type.Object({
 }, {
   examples: [{ athletes: [{ id: 1, stravaAthleteId: 9000001, name: 'Ada Okafor' }], nextCursor: '1' }]
 })
+
+export const WhoAmI = Type.Union([
+  Type.Object({ kind: Type.Literal('athlete'), athleteId: Type.Integer() }),
+  Type.Object({ kind: Type.Literal('admin') })
+], { description: 'whose credential the request carries' })
+
+const Timestamp = Type.String({ format: 'date-time' })
+
+export const ApiKeyList = Type.Object({
+  keys: Type.Array(Type.Object({
+    id: Type.Integer(),
+    prefix: Type.String({ description: 'the first characters of the key, to tell keys apart' }),
+    createdAt: Timestamp,
+    lastUsedAt: Nullable(Timestamp, { description: 'recorded to within a minute' }),
+    revokedAt: Nullable(Timestamp)
+  }))
+}, { description: 'newest first; never the key itself' })
+
+export const ApiKeyParams = Type.Object({
+  athleteId: Id('trainload athlete id'),
+  keyId: Id('API key id, as the key list gives it')
+}, { additionalProperties: false })

@@ -1,5 +1,5 @@
 import { inTransaction, type StatementSample } from '../db/statement-check.ts'
-import { findApiKeyAthlete, issueApiKey, revokeApiKeys } from './api-keys.ts'
+import { findApiKey, issueApiKey, listApiKeys, revokeApiKey, revokeApiKeys } from './api-keys.ts'
 import { findUnknownTimezones, listAthletesPage, lockAthletesByStravaId, updateAthleteSettings, upsertAthleteRows } from './queries.ts'
 
 export const statementSamples: StatementSample[] = [
@@ -17,6 +17,8 @@ export const statementSamples: StatementSample[] = [
   },
   { name: 'listAthletesPage', run: db => listAthletesPage(db, { limit: 10, afterId: 1 }) },
   { name: 'issueApiKey', run: db => issueApiKey(db, 1) },
-  { name: 'findApiKeyAthlete', run: db => findApiKeyAthlete(db, 'tl_sample') },
-  { name: 'revokeApiKeys', run: db => revokeApiKeys(db, 1) }
+  { name: 'findApiKey', run: db => findApiKey(db, 'tl_sample') },
+  { name: 'revokeApiKeys', run: db => revokeApiKeys(db, 1) },
+  { name: 'listApiKeys', run: db => listApiKeys(db, 1) },
+  { name: 'revokeApiKey', run: db => revokeApiKey(db, 1, 1) }
 ]

@@ -38,12 +38,12 @@ t.test('each listed athlete carries its id, Strava athlete id and name only', as
   t.same(res.json(), { athletes: [{ id, stravaAthleteId: 5000, name: 'Athlete 0' }], nextCursor: null })
 })
 
-t.test('GET /admin/athletes takes the admin token only', async t => {
+t.test('GET /admin/athletes takes the admin token only: no credential is a 401, an athlete key a 403', async t => {
   const app = await build(t)
   const [id] = await seedAthletes(app, 1)
   const { apiKey } = await issueApiKey(app.db, id!)
   t.equal((await app.inject({ url: '/admin/athletes' })).statusCode, 401)
-  t.equal((await app.inject({ url: '/admin/athletes', headers: { authorization: `Bearer ${apiKey}` } })).statusCode, 401)
+  t.equal((await app.inject({ url: '/admin/athletes', headers: { authorization: `Bearer ${apiKey}` } })).statusCode, 403)
 })
 
 t.test('a malformed cursor or limit is a 400 naming it', async t => {

@@ -56,7 +56,7 @@ t.test('API keys: issued by admins with 201, A\'s key on B is 403, unknown athle
   t.equal((await app.inject({ url: `/api/athletes/${b.id}`, headers: bearer(a.apiKey) })).statusCode, 403)
   t.equal((await app.inject({ method: 'PUT', url: `/api/athletes/${b.id}/activities`, headers: bearer(a.apiKey), payload: { activities: [] } })).statusCode, 403)
   t.equal((await app.inject({ url: `/api/athletes/${b.id}/acwr`, headers: bearer(a.apiKey) })).statusCode, 403)
-  t.equal((await app.inject({ method: 'POST', url: `/admin/athletes/${a.id}/api-keys`, headers: bearer(a.apiKey) })).statusCode, 401)
+  t.equal((await app.inject({ method: 'POST', url: `/admin/athletes/${a.id}/api-keys`, headers: bearer(a.apiKey) })).statusCode, 403, 'an athlete key cannot issue keys')
   const missing = await app.inject({ method: 'POST', url: '/admin/athletes/999999/api-keys', headers: adminHeaders })
   t.equal(missing.statusCode, 404)
   t.equal((await app.inject({ url: '/api/athletes/999999', headers: adminHeaders })).statusCode, 404)

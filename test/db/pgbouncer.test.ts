@@ -58,7 +58,11 @@ async function smokeAthletes ({ a, b }: Instances) {
   const apiKey = key.json().apiKey as string
   const read = await a.inject({ url: `/api/athletes/${athleteId}`, headers: bearer(apiKey) })
   const settings = await a.inject({ method: 'PATCH', url: `/api/athletes/${athleteId}/settings`, headers: bearer(apiKey), payload: { acwrModel: 'ewma' } })
-  return { athleteId, apiKey, statuses: [created, listed, key, read, settings].map(r => r.statusCode) }
+  const me = await b.inject({ url: '/api/me', headers: bearer(apiKey) })
+  await a.inject({ method: 'POST', url: `/admin/athletes/${athleteId}/api-keys`, headers: adminHeaders })
+  const keys = await b.inject({ url: `/api/athletes/${athleteId}/api-keys`, headers: bearer(apiKey) })
+  const revoked = await a.inject({ method: 'DELETE', url: `/api/athletes/${athleteId}/api-keys/${keys.json().keys[0].id}`, headers: bearer(apiKey) })
+  return { athleteId, apiKey, statuses: [created, listed, key, read, settings, me, keys, revoked].map(r => r.statusCode) }
 }
 
 async function smokeActivities ({ a, b }: Instances, athleteId: number, apiKey: string) {
@@ -127,7 +131,7 @@ t.test('two instances through PgBouncer in transaction pooling mode', { skip: bi
 
   t.test('the whole API works across both instances, with no session state between requests', async t => {
     const { athleteId, apiKey, statuses } = await smokeAthletes(instances)
-    t.same(statuses, [200, 200, 201, 200, 200], 'athletes, API keys and settings')
+    t.same(statuses, [200, 200, 201, 200, 200, 200, 200, 204], 'athletes, API keys, settings, who-am-I, key list and revocation')
     t.same(await smokeActivities(instances, athleteId, apiKey), [200, 200, 204, 200, 200, 200, 200, 200, 200], 'activities, ACWR, PMC and an export import')
     const tokens = await smokeTokens(instances, athleteId)
     t.same(tokens.statuses, [302, 302, 200, 200, 200, 200, 200], 'a login started on one instance ends on the other; tokens saved, refreshed, reported, cleaned')

@@ -15,7 +15,7 @@ function documentable (routes: RouteOptions[]): RouteOptions[] {
 }
 
 const openApiPath = (url: string) => url.replace(/:(\w+)/g, '{$1}')
-const needsCredential = (url: string) => /^\/(admin|metrics|api\/athletes)(\/|$)/.test(url)
+const needsCredential = (url: string) => /^\/(admin|metrics|api\/athletes|api\/me)(\/|$)/.test(url)
 
 t.test('the OpenAPI document is valid and lists every registered route', async t => {
   const routes: RouteOptions[] = []

@@ -6,7 +6,7 @@ import { LeakScan } from './leak-scan.ts'
 import { entryFor, injectOptions, routeCollector } from './requests.ts'
 import { seed } from './route-table.ts'
 
-// Rate limiting of repeated 401s from one address is pinned in test/operations/routes.test.ts;
+// Rate limiting of repeated failed credentials is pinned in test/plugins/failed-attempts.test.ts;
 // here every request comes from its own address, so only the credential decides.
 
 type Caller = 'none' | "A's key" | "B's key" | 'admin'
@@ -14,14 +14,16 @@ const CALLERS: Caller[] = ['none', "A's key", "B's key", 'admin']
 
 /**
  * What each caller gets, from the route's path alone: public routes let everyone through,
- * admin routes only the admin token, athlete routes (here athlete A's) A's key and the admin
- * token, with B's key refused as another athlete's.
+ * admin routes only the admin token (an athlete key is a valid credential without the right,
+ * a 403), athlete routes (here athlete A's) A's key and the admin token, with B's key refused
+ * as another athlete's, and `/api/me` any valid credential.
  */
 function expectedFor (url: string, caller: Caller): 'allowed' | 401 | 403 {
   const access = accessFor(url)
   if (access === 'public' || caller === 'admin') return 'allowed'
-  if (caller === 'none' || access === 'admin') return 401
-  return caller === "A's key" ? 'allowed' : 403
+  if (caller === 'none') return 401
+  if (access === 'admin') return 403
+  return access === 'credential' || caller === "A's key" ? 'allowed' : 403
 }
 
 const scan = new LeakScan()

@@ -12,6 +12,8 @@ export interface Seeded {
   b: { id: number, apiKey: string }
   activityId: number
   cursor: string
+  /** A second key of A's, which the revoke route may take without A losing its own. */
+  spareKeyId: number
 }
 
 async function seedAthlete (app: App, scan: LeakScan, stravaAthleteId: number, label: string) {
@@ -47,7 +49,12 @@ export async function seed (app: App, scan: LeakScan): Promise<Seeded> {
   scan.record('seed', await app.inject({ method: 'PUT', url: '/admin/strava-tokens', headers: adminHeaders, payload: { tokens } }))
   const page = await app.inject({ url: `/api/athletes/${a.id}/activities?limit=1`, headers: adminHeaders })
   scan.record('seed', page)
-  return { a, b, activityId: 2, cursor: page.json().nextCursor }
+  const spare = await app.inject({ method: 'POST', url: `/admin/athletes/${a.id}/api-keys`, headers: adminHeaders })
+  scan.record('seed', spare, { issuesKey: true })
+  scan.addSecret("athlete A's spare API key", spare.json().apiKey)
+  const keys = await app.inject({ url: `/api/athletes/${a.id}/api-keys`, headers: adminHeaders })
+  scan.record('seed', keys)
+  return { a, b, activityId: 2, cursor: page.json().nextCursor, spareKeyId: keys.json().keys[0].id }
 }
 
 /** A request a route serves; the hostile cases are variations of it. */
@@ -110,6 +117,16 @@ export const routeTable: Record<string, RouteEntry> = {
   },
   'POST /admin/athletes/:athleteId/api-keys': { valid: s => ({ params: { athleteId: s.b.id } }), status: 201 },
   'GET /api/athletes/:athleteId': { valid: s => ({ params: { athleteId: s.a.id } }), status: 200 },
+  'GET /api/me': { valid: () => ({}), status: 200 },
+  'GET /api/athletes/:athleteId/api-keys': { valid: s => ({ params: { athleteId: s.a.id } }), status: 200 },
+  // Revoking is idempotent, so every caller that may revoke the spare key gets the same 204.
+  'DELETE /api/athletes/:athleteId/api-keys/:keyId': {
+    valid: s => ({ params: { athleteId: s.a.id, keyId: s.spareKeyId } }),
+    status: 204,
+    rules: s => [
+      { name: 'a key the athlete does not have', change: { params: { athleteId: s.a.id, keyId: s.spareKeyId + 1000 } }, status: 404, names: 'keyId' }
+    ]
+  },
   'PATCH /api/athletes/:athleteId/settings': {
     valid: s => ({ params: { athleteId: s.a.id }, body: { acwrModel: 'ewma', acuteDays: 7, chronicDays: 28, decayRate: 0.05, restingHr: 50, maxHr: 190, sex: 'M', timezone: 'UTC' } }),
     status: 200,

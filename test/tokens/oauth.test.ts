@@ -1,5 +1,5 @@
 import t from 'tap'
-import { findApiKeyAthlete } from '../../src/athletes/api-keys.ts'
+import { findApiKey } from '../../src/athletes/api-keys.ts'
 import { createState, isValidState, STATE_TTL_S } from '../../src/tokens/oauth.ts'
 import { loadTokens } from '../../src/tokens/store.ts'
 import { build, TEST_ADMIN_TOKEN } from '../helper.ts'
@@ -39,7 +39,7 @@ t.test('the callback stores the tokens sealed, creates the athlete once, and iss
   const first = await login()
   t.equal(first.statusCode, 200)
   const { athleteId, apiKey } = first.json()
-  t.equal(await findApiKeyAthlete(app.db, apiKey), athleteId)
+  t.equal((await findApiKey(app.db, apiKey))?.athleteId, athleteId)
   t.match(await app.db.selectFrom('athletes').selectAll().where('id', '=', athleteId).executeTakeFirst(), { strava_athlete_id: 31337, name: 'Ada Runner' })
   const token = await app.db.selectFrom('strava_tokens').selectAll().where('athlete_id', '=', athleteId).executeTakeFirstOrThrow()
   t.equal(token.scope, 'read,activity:read_all')

@@ -1,17 +1,22 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
-import bearerAuth from '@fastify/bearer-auth'
 import type { FastifyReply, FastifyRequest, RouteOptions } from 'fastify'
 import fp from 'fastify-plugin'
-import { findApiKeyAthlete } from '../../athletes/api-keys.ts'
+import { findApiKey } from '../../athletes/api-keys.ts'
+import { FAILED_AUTH_LIMIT } from '../external/rate-limit.ts'
 
-export type Credential = { kind: 'admin' } | { kind: 'athlete', athleteId: number }
+/** Who made a request; other features read it from `request.credential`. */
+export type Credential = { kind: 'admin' } | { kind: 'athlete', athleteId: number, keyId: number }
+
+type Guard = (request: FastifyRequest, reply: FastifyReply) => Promise<void>
 
 declare module 'fastify' {
   interface FastifyInstance {
     /** onRequest hook for /admin/* and /metrics: the admin token only. */
-    requireAdmin: (request: FastifyRequest, reply: FastifyReply) => Promise<void>
+    requireAdmin: Guard
     /** onRequest hook for /api/athletes/:athleteId/*: that athlete's API key, or the admin token. */
-    requireAthlete: (request: FastifyRequest, reply: FastifyReply) => Promise<void>
+    requireAthlete: Guard
+    /** onRequest hook for routes any valid credential may call, such as /api/me. */
+    requireCredential: Guard
   }
   interface FastifyRequest {
     credential?: Credential
@@ -21,83 +26,91 @@ declare module 'fastify' {
 /** Every credential failure gets this same body, so a caller learns nothing from it. */
 export const UNAUTHORIZED = { statusCode: 401, error: 'Unauthorized', message: 'A valid bearer credential is required.' }
 
+const forbidden = (message: string) => ({ statusCode: 403, error: 'Forbidden', message })
+
 /** The OpenAPI security requirement of every route that takes a credential. */
 export const bearerSecurity = [{ bearerAuth: [] }]
+
+export type Access = 'admin' | 'athlete' | 'credential' | 'public'
 
 /**
  * Who may call a route follows from its path, as the HTTP contract states it: admin routes
  * and metrics take the admin token, an athlete's routes take that athlete's key or the admin
- * token, everything else is public. Deriving it here means no route can forget its guard.
+ * token, `/api/me` any valid credential, everything else is public. Deriving it here means no
+ * route can forget its guard.
  */
-export function accessFor (url: string): 'admin' | 'athlete' | 'public' {
+export function accessFor (url: string): Access {
   if (url.startsWith('/admin/') || url === '/metrics') return 'admin'
   if (url.startsWith('/api/athletes/:athleteId')) return 'athlete'
+  if (url === '/api/me') return 'credential'
   return 'public'
+}
+
+/**
+ * The credential of an `Authorization: Bearer <credential>` header, the one parser every
+ * guard uses. The scheme is case-insensitive (RFC 7235 §2.1) and may be followed by one or
+ * more spaces; the credential is printable ASCII without spaces (token68 and the admin tokens
+ * this service generates both fit). Anything else is no bearer credential.
+ */
+export function parseBearer (header: string | undefined): string | undefined {
+  const match = /^bearer[ \t]+([\x21-\x7e]{1,512})[ \t]*$/i.exec(header ?? '')
+  return match?.[1]
 }
 
 const digest = (value: string) => createHash('sha256').update(value).digest()
 
-function bearerCredential (request: FastifyRequest): string | undefined {
-  const match = /^Bearer ([\x21-\x7e]{1,512})$/.exec(request.headers.authorization ?? '')
-  return match?.[1]
-}
-
 export default fp(async function auth (app) {
-  // Counts failed attempts per address; a successful one costs nothing, so only guessing is slowed.
-  const failedAttempts = app.createRateLimit()
-  const refuseGuessing = async (request: FastifyRequest, reply: FastifyReply, { count }: { count: boolean }) => {
-    const limit = await failedAttempts(request, { increment: count })
-    if (limit.isAllowed || !limit.isExceeded) return undefined
+  const adminDigest = digest(app.config.ADMIN_TOKEN!)
+  // Comparing fixed-length digests keeps the comparison constant-time whatever the input length.
+  const isAdminToken = (credential: string) => timingSafeEqual(digest(credential), adminDigest)
+
+  async function authenticate (request: FastifyRequest): Promise<Credential | undefined> {
+    const presented = parseBearer(request.headers.authorization)
+    if (presented === undefined) return undefined
+    if (isAdminToken(presented)) return { kind: 'admin' }
+    const key = await findApiKey(app.db, presented)
+    return key && { kind: 'athlete', ...key }
+  }
+
+  // Failed attempts per client address (request.ip, which honours TRUST_PROXY). It is only
+  // consulted once a credential has failed, so a valid credential is never refused by it.
+  const failedAttempts = app.createRateLimit(FAILED_AUTH_LIMIT)
+  async function refuse (request: FastifyRequest, reply: FastifyReply) {
+    // No Authorization header at all is not a guess, so it is not counted.
+    if (request.headers.authorization === undefined) return reply.code(401).send(UNAUTHORIZED)
+    const limit = await failedAttempts(request)
+    if (limit.isAllowed || !limit.isExceeded) return reply.code(401).send(UNAUTHORIZED)
     return reply.code(429).header('retry-after', limit.ttlInSeconds).send({
       statusCode: 429,
       error: 'Too Many Requests',
       message: `Too many failed credential attempts from this address; retry in ${limit.ttlInSeconds} s.`
     })
   }
-  const unauthorized = async (request: FastifyRequest, reply: FastifyReply) =>
-    await refuseGuessing(request, reply, { count: true }) ?? reply.code(401).send(UNAUTHORIZED)
 
-  const adminDigest = digest(app.config.ADMIN_TOKEN!)
-  // Comparing fixed-length digests keeps the comparison constant-time whatever the input length.
-  const isAdminToken = (credential: string) => timingSafeEqual(digest(credential), adminDigest)
-
-  await app.register(bearerAuth, {
-    keys: [app.config.ADMIN_TOKEN!],
-    addHook: false,
-    verifyErrorLogLevel: 'debug'
-  })
-
-  app.decorate('requireAdmin', async function requireAdmin (request: FastifyRequest, reply: FastifyReply) {
-    const refused = await refuseGuessing(request, reply, { count: false })
-    if (refused) return refused
-    const verified = await new Promise<boolean>(resolve => app.verifyBearerAuth!(request, reply, err => resolve(!err)))
-    if (!verified) return unauthorized(request, reply)
-    request.credential = { kind: 'admin' }
-  })
-
-  app.decorate('requireAthlete', async function requireAthlete (request: FastifyRequest, reply: FastifyReply) {
-    // Athlete routes accept the admin token too, so guessing through them is limited as well.
-    const refused = await refuseGuessing(request, reply, { count: false })
-    if (refused) return refused
-    const credential = bearerCredential(request)
-    if (credential && isAdminToken(credential)) {
-      request.credential = { kind: 'admin' }
-      return
+  /** A guard that authenticates, then lets `check` refuse a valid credential with a 403 message. */
+  const guard = (check: (credential: Credential, request: FastifyRequest) => string | undefined): Guard =>
+    async function (request, reply) {
+      const credential = await authenticate(request)
+      if (!credential) return refuse(request, reply)
+      const refusal = check(credential, request)
+      if (refusal) return reply.code(403).send(forbidden(refusal))
+      request.credential = credential
     }
-    const athleteId = credential ? await findApiKeyAthlete(app.db, credential) : undefined
-    if (athleteId === undefined) return unauthorized(request, reply)
+
+  app.decorate('requireAdmin', guard(credential =>
+    credential.kind === 'admin' ? undefined : 'This route takes the admin token; an athlete API key cannot call it.'))
+  app.decorate('requireAthlete', guard((credential, request) => {
+    if (credential.kind === 'admin') return undefined
     const requested = Number((request.params as { athleteId?: unknown }).athleteId)
-    if (requested !== athleteId) {
-      return reply.code(403).send({ statusCode: 403, error: 'Forbidden', message: 'This API key belongs to another athlete.' })
-    }
-    request.credential = { kind: 'athlete', athleteId }
-  })
+    return requested === credential.athleteId ? undefined : 'This API key belongs to another athlete.'
+  }))
+  app.decorate('requireCredential', guard(() => undefined))
 
+  const guards = { admin: app.requireAdmin, athlete: app.requireAthlete, credential: app.requireCredential }
   app.addHook('onRoute', (route: RouteOptions) => {
     const access = accessFor(route.url)
     if (access === 'public') return
-    const guard = access === 'admin' ? app.requireAdmin : app.requireAthlete
-    route.onRequest = [guard, ...[route.onRequest ?? []].flat()]
+    route.onRequest = [guards[access], ...[route.onRequest ?? []].flat()]
     if (route.schema && !route.schema.hide) route.schema = { ...route.schema, security: bearerSecurity }
   })
 }, { name: 'auth', dependencies: ['config', 'database', 'rate-limiter'] })
