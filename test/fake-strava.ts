@@ -13,6 +13,8 @@ export interface FakeStravaOptions {
   errorStyle?: 'strava' | 'oauth'
   /** Lifetime of issued access tokens. */
   expiresInS?: number
+  /** The scopes the athlete grants on the authorize page; by default the ones asked for. */
+  grantedScope?: string
   random?: () => number
 }
 
@@ -105,7 +107,7 @@ interface FakeSettings {
   clientId: string
   clientSecret: string
   random: () => number
-  state: { latencyMs: number, failureRate: number, errorStyle: 'strava' | 'oauth', expiresInS: number }
+  state: { latencyMs: number, failureRate: number, errorStyle: 'strava' | 'oauth', expiresInS: number, grantedScope?: string }
   pendingFailures: InjectedFailure[]
 }
 
@@ -147,7 +149,8 @@ function registerRoutes (app: FastifyInstance, settings: FakeSettings, ledger: F
     const athleteId = nextAthleteId++
     const code = ledger.issueCode(athleteId, { firstname: 'Fake', lastname: `Athlete ${athleteId}` })
     const redirect = new URL(query.redirect_uri!)
-    redirect.search = new URLSearchParams({ state: query.state ?? '', code, scope: query.scope ?? '' }).toString()
+    // Strava reports the scopes the athlete left ticked, which may be fewer than asked for.
+    redirect.search = new URLSearchParams({ state: query.state ?? '', code, scope: settings.state.grantedScope ?? query.scope ?? '' }).toString()
     return reply.redirect(redirect.href, 302)
   })
 
@@ -193,7 +196,8 @@ export async function startFakeStrava (options: FakeStravaOptions = {}) {
       latencyMs: options.latencyMs ?? 0,
       failureRate: options.failureRate ?? 0,
       errorStyle: options.errorStyle ?? 'strava',
-      expiresInS: options.expiresInS ?? 6 * 3600
+      expiresInS: options.expiresInS ?? 6 * 3600,
+      grantedScope: options.grantedScope
     },
     pendingFailures: []
   }
@@ -209,7 +213,7 @@ export async function startFakeStrava (options: FakeStravaOptions = {}) {
     clientId: settings.clientId,
     clientSecret: settings.clientSecret,
     calls: ledger.calls,
-    /** Latency, failure rate, error style and token lifetime; change them between phases. */
+    /** Latency, failure rate, error style, token lifetime and granted scope; change them between phases. */
     state: settings.state,
     /** An athlete who has logged in: returns the tokens Strava gave them. */
     addAthlete: (athleteId: number): FakeTokenSet => ledger.issueTokens(athleteId),

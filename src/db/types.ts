@@ -90,6 +90,12 @@ export interface Athletes {
   updated_at: Generated<Timestamp>;
 }
 
+export interface OauthStates {
+  expires_at: Timestamp;
+  state_hash: Buffer;
+  used_at: Generated<Timestamp>;
+}
+
 export interface StravaTokens {
   access_token: string;
   athlete_id: number;
@@ -118,6 +124,7 @@ export interface DB {
   acwr_daily: AcwrDaily;
   api_keys: ApiKeys;
   athletes: Athletes;
+  oauth_states: OauthStates;
   strava_tokens: StravaTokens;
   token_events: TokenEvents;
 }

@@ -25,15 +25,25 @@ export function createState (key: Buffer, nowMs = Date.now()): string {
   return `${payload}.${sign(key, payload)}`
 }
 
-export function isValidState (key: Buffer, state: string, nowMs = Date.now()): boolean {
+/** The expiry (epoch s) of a state this service signed and that has not expired, else undefined. */
+export function stateExpiry (key: Buffer, state: string, nowMs = Date.now()): number | undefined {
   const parts = state.split('.')
-  if (parts.length !== 3) return false
+  if (parts.length !== 3) return undefined
   const [expiry, nonce, signature] = parts as [string, string, string]
   const expected = Buffer.from(sign(key, `${expiry}.${nonce}`))
   const given = Buffer.from(signature)
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return false
-  return /^\d+$/.test(expiry) && Number(expiry) * 1000 > nowMs
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined
+  return /^\d+$/.test(expiry) && Number(expiry) * 1000 > nowMs ? Number(expiry) : undefined
 }
+
+export const isValidState = (key: Buffer, state: string, nowMs = Date.now()): boolean => stateExpiry(key, state, nowMs) !== undefined
+
+/** Strava's scopes, either of which lets trainload read the athlete's activities. */
+const ACTIVITY_SCOPES = ['activity:read', 'activity:read_all']
+
+/** Strava reports the scopes the athlete granted as a comma-separated list. */
+export const grantsActivities = (scope: string | undefined): boolean =>
+  (scope ?? '').split(',').some(granted => ACTIVITY_SCOPES.includes(granted.trim()))
 
 export function authorizeUrl ({ baseUrl, clientId, publicUrl, state }: { baseUrl: string, clientId: string, publicUrl: string, state: string }): string {
   const url = new URL('/oauth/authorize', baseUrl)

@@ -5,11 +5,14 @@ import { Id, Text } from '../schemas/common.ts'
 /** Strava tokens are short printable strings; the bound keeps a pasted document out. */
 const TokenValue = (description: string) => Type.String({ minLength: 1, maxLength: 2048, pattern: '^[\\x21-\\x7e]+$', description })
 
+/** 9999-12-31T23:59:59Z: the last instant PostgreSQL and ISO-8601 timestamps both write plainly. */
+export const MAX_EXPIRES_AT_S = 253402300799
+
 export const TokenInput = Type.Object({
   athleteId: Id('trainload athlete id'),
   accessToken: TokenValue('Strava access token'),
   refreshToken: TokenValue('Strava refresh token'),
-  expiresAt: Type.Integer({ minimum: 0, maximum: 253402300799, description: 'access token expiry, epoch seconds' }),
+  expiresAt: Type.Integer({ minimum: 0, maximum: MAX_EXPIRES_AT_S, description: 'access token expiry, epoch seconds' }),
   scope: Type.Optional(Type.Union([Text({ maxLength: 200 }), Type.Null()]))
 }, { additionalProperties: false })
 /** A token as a caller gives it, in plaintext; only src/tokens seals and opens them. */

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises'
+import { MAX_EXPIRES_AT_S } from './schemas.ts'
 
 export interface StravaTokenSet {
   accessToken: string
@@ -19,8 +20,9 @@ export interface StravaAthlete {
  * - `misconfigured`: Strava rejected the application's credentials; every call will fail.
  * - `unavailable`: no usable answer (5xx, 429, network, timeout) after the bounded retries.
  * - `rejected`: any other 4xx, which retrying will not fix.
+ * - `malformed`: a 2xx whose body is not a usable answer (no token, an expiry out of range).
  */
-export type StravaFailure = 'reauthorize' | 'misconfigured' | 'unavailable' | 'rejected'
+export type StravaFailure = 'reauthorize' | 'misconfigured' | 'unavailable' | 'rejected' | 'malformed'
 
 export class StravaError extends Error {
   constructor (readonly failure: StravaFailure, readonly status: number | undefined, message: string) {
@@ -138,9 +140,19 @@ async function postToken (settings: Settings, params: Record<string, string>): P
 function tokenSet (body: unknown): StravaTokenSet {
   const { access_token: accessToken, refresh_token: refreshToken, expires_at: expiresAt } = (body ?? {}) as Record<string, unknown>
   if (typeof accessToken !== 'string' || typeof refreshToken !== 'string' || typeof expiresAt !== 'number' || !accessToken || !refreshToken) {
-    throw new StravaError('rejected', 200, 'Strava token endpoint answered without a usable token set')
+    throw new StravaError('malformed', 200, 'Strava token endpoint answered without a usable token set')
   }
   return { accessToken, refreshToken, expiresAt }
+}
+
+/**
+ * A login's token expiry must be what the admin route accepts: whole epoch seconds up to the
+ * year 9999. Refusing it costs the athlete nothing but a retry, as a code exchange rotates no
+ * token they already depend on.
+ */
+function assertPlausibleExpiry (expiresAt: number): void {
+  if (Number.isInteger(expiresAt) && expiresAt >= 0 && expiresAt <= MAX_EXPIRES_AT_S) return
+  throw new StravaError('malformed', 200, `Strava answered a token expiry (expires_at ${String(expiresAt).slice(0, 40)}) that is not epoch seconds between 1970 and 9999`)
 }
 
 export function createStravaClient (options: StravaClientOptions) {
@@ -161,9 +173,11 @@ export function createStravaClient (options: StravaClientOptions) {
       const body = await postToken(settings, { grant_type: 'authorization_code', code })
       const athlete = (body as { athlete?: StravaAthlete }).athlete
       if (!athlete || !Number.isSafeInteger(athlete.id) || athlete.id <= 0) {
-        throw new StravaError('rejected', 200, 'Strava code exchange answered without an athlete')
+        throw new StravaError('malformed', 200, 'Strava code exchange answered without an athlete')
       }
-      return { ...tokenSet(body), athlete }
+      const tokens = tokenSet(body)
+      assertPlausibleExpiry(tokens.expiresAt)
+      return { ...tokens, athlete }
     }
   }
 }

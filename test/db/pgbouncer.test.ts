@@ -89,7 +89,7 @@ async function smokeTokens ({ a, b, fake }: Instances, athleteId: number) {
   const login = await a.inject({ url: '/auth/strava' })
   const authorize = await fetch(login.headers.location as string, { redirect: 'manual' })
   const callback = new URL(authorize.headers.get('location')!)
-  const loggedIn = await b.inject({ url: callback.pathname + callback.search })
+  const loggedIn = await b.inject({ url: callback.pathname + callback.search, headers: { cookie: String(login.headers['set-cookie']).split(';')[0]! } })
   const issued = fake.addAthlete(880_001)
   const saved = await a.inject({
     method: 'PUT',

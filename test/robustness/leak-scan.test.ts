@@ -25,11 +25,13 @@ t.test('no Strava token, API key, admin token or client secret appears in any re
 
   const start = await call('login start', { url: '/auth/strava' })
   const state = new URL(start.headers.location as string).searchParams.get('state')!
+  const browser = { cookie: String(start.headers['set-cookie']).split(';')[0]! }
   const code = fake.issueCode(880_001)
-  const login = await call('login callback', { url: `/auth/strava/callback?state=${state}&code=${code}&scope=read` }, { issuesKey: true })
+  const callback = `/auth/strava/callback?state=${state}&code=${code}&scope=read,activity:read_all`
+  const login = await call('login callback', { url: callback, headers: browser }, { issuesKey: true })
   t.equal(login.statusCode, 200, 'an athlete logs in through Strava and gets an API key')
-  const replay = await call('replayed callback', { url: `/auth/strava/callback?state=${state}&code=${code}&scope=read` })
-  t.equal(replay.statusCode, 400, 'a used code is refused')
+  const replay = await call('replayed callback', { url: callback, headers: browser })
+  t.equal(replay.statusCode, 400, 'a used state is refused')
 
   const athletes = await call('athletes', { method: 'PUT', url: '/admin/athletes', headers: adminHeaders, payload: { athletes: [{ stravaAthleteId: 880_002 }, { stravaAthleteId: 880_003 }] } })
   const [known, unknownToStrava] = athletes.json().athletes.map((a: { id: number }) => a.id)
