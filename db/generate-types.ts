@@ -36,7 +36,8 @@ export async function generateTypes (url: string, { outFile, verify = false }: {
     '--out-file', outFile,
     '--date-parser', 'string',
     '--numeric-parser', 'number',
-    '--exclude-pattern', 'kysely_migration*',
+    // Kysely's migration bookkeeping and graphile-worker's job schema, which the app does not query.
+    '--exclude-pattern', '{kysely_migration*,graphile_worker.*}',
     '--type-mapping', JSON.stringify({ int8: 'number', timestamp: 'string' }),
     '--overrides', JSON.stringify(overrides),
     ...(verify ? ['--verify'] : [])

@@ -22,6 +22,7 @@ import activities from './activities/index.ts'
 import imports from './imports/index.ts'
 import acwr from './acwr/index.ts'
 import pmc from './pmc/index.ts'
+import stravaSync from './strava/index.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -98,6 +99,7 @@ export async function buildApp ({ config, databaseUrl, logStream, onRoute }: App
   await app.register(imports)
   await app.register(acwr)
   await app.register(pmc)
+  await app.register(stravaSync)
   return app
 }
 

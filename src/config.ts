@@ -74,6 +74,18 @@ export const ConfigSchema = Type.Object({
   PUBLIC_URL: Type.String({ pattern: '^https?://', default: 'http://localhost:3000', description: 'external URL of this service, for the OAuth redirect' }),
   TOKEN_REFRESH_INTERVAL_S: Type.Integer({ minimum: 0, default: 0, description: 'in-process token refresh schedule; 0 is off' }),
 
+  JOBS_DATABASE_URL: Type.Optional(Type.String({
+    pattern: '^postgres(ql)?://',
+    description: 'direct PostgreSQL connection for the job worker (LISTEN needs a session, not PgBouncer transaction mode); defaults to DATABASE_URL'
+  })),
+  STRAVA_SYNC_WORKER: Type.Boolean({ default: true, description: 'run the Strava sync job worker in this instance' }),
+  STRAVA_SYNC_CONCURRENCY: PositiveInteger(4, 'Strava sync jobs run at once by this instance; one athlete\'s jobs always run one at a time'),
+  STRAVA_RATE_RESERVE: Type.Number({ minimum: 0, maximum: 0.9, default: 0.1, description: 'share of each Strava rate limit left unused' }),
+  STRAVA_WEBHOOK_VERIFY_TOKEN: Type.String({ default: '', description: 'token Strava echoes when it checks the webhook callback; empty refuses every check' }),
+  STRAVA_SUBSCRIPTION_ID: Type.Optional(Type.Integer({ minimum: 1, description: 'when set, webhook events of another subscription are ignored' })),
+  STRAVA_RECONCILE_INTERVAL_S: Type.Integer({ minimum: 0, default: 86_400, description: 'how often every athlete\'s recent window is re-listed from Strava; 0 is off' }),
+  STRAVA_RECONCILE_DAYS: PositiveInteger(30, 'days re-listed by a sync of an athlete whose backfill is complete'),
+
   ACWR_BATCH_ATHLETES: PositiveInteger(200, 'athletes per transaction in a batch ACWR recompute'),
   ACWR_RECOMPUTE_CONCURRENCY: PositiveInteger(2, 'batches of athletes a fleet ACWR recompute runs at once, each on its own pool connection'),
   ACWR_ROLL_FORWARD_INTERVAL_S: Type.Integer({ minimum: 0, default: 0, description: 'in-process ACWR roll-forward schedule; 0 is off' }),

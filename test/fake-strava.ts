@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify'
+import { FakeActivityStore, FakeRateLimits, registerApiRoutes } from './fake-strava-api.ts'
 
 export interface FakeStravaOptions {
   clientId?: string
@@ -49,6 +50,7 @@ class FakeStravaLedger {
   // Every refresh token ever issued, so calls with a rotated-out token still count per athlete.
   private readonly refreshOwnerEver = new Map<string, number>()
   private readonly accessOwner = new Map<string, number>()
+  private readonly accessExpiry = new Map<string, number>()
   private readonly codes = new Map<string, { athleteId: number, profile: Profile }>()
   private issued = 0
 
@@ -65,6 +67,7 @@ class FakeStravaLedger {
     this.refreshOwnerEver.set(refresh, athleteId)
     this.accessOwner.set(access, athleteId)
     const expiresIn = this.expiresInS()
+    this.accessExpiry.set(access, Date.now() + expiresIn * 1000)
     return { access_token: access, refresh_token: refresh, expires_at: Math.floor(Date.now() / 1000) + expiresIn, expires_in: expiresIn, token_type: 'Bearer' }
   }
 
@@ -96,10 +99,22 @@ class FakeStravaLedger {
 
   athleteOfAccessToken = (accessToken: string) => this.accessOwner.get(accessToken)
 
+  /** The owner of an access token the API still honours: known, not expired, not revoked. */
+  apiAthleteOf = (accessToken: string) => {
+    const athleteId = this.accessOwner.get(accessToken)
+    return athleteId !== undefined && (this.accessExpiry.get(accessToken) ?? 0) > Date.now() ? athleteId : undefined
+  }
+
+  /** Makes the API refuse every access token issued so far to this athlete (401). */
+  rejectAccessTokens (athleteId: number): void {
+    for (const [token, owner] of this.accessOwner) if (owner === athleteId) this.accessExpiry.set(token, 0)
+  }
+
   revoke (athleteId: number): void {
     const refresh = this.currentRefresh.get(athleteId)
     if (refresh) this.refreshOwner.delete(refresh)
     this.currentRefresh.delete(athleteId)
+    this.rejectAccessTokens(athleteId)
   }
 }
 
@@ -202,10 +217,13 @@ export async function startFakeStrava (options: FakeStravaOptions = {}) {
     pendingFailures: []
   }
   const ledger = new FakeStravaLedger(() => settings.state.expiresInS)
+  const activities = new FakeActivityStore()
+  const rateLimits = new FakeRateLimits()
   const app = Fastify()
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' },
     (_request, body, done) => done(null, Object.fromEntries(new URLSearchParams(body as string))))
   registerRoutes(app, settings, ledger)
+  registerApiRoutes(app, activities, rateLimits, { athleteOf: ledger.apiAthleteOf })
   const url = await app.listen({ host: '127.0.0.1', port: 0 })
 
   return {
@@ -228,6 +246,18 @@ export async function startFakeStrava (options: FakeStravaOptions = {}) {
     failNext: (...failures: InjectedFailure[]) => { settings.pendingFailures.push(...failures) },
     /** Makes Strava forget an athlete's grant, as when they revoke access. */
     revoke: (athleteId: number) => ledger.revoke(athleteId),
+    /** Every athlete's activities, served newest first by the API; `hidden` ones make short pages. */
+    activities,
+    /** Limits, usage and 429s served; `rollWindow()` starts a new quarter hour. */
+    rateLimits,
+    /** Makes the API answer 401 to this athlete's access tokens until a refresh issues a new one. */
+    rejectAccessTokens: (athleteId: number) => ledger.rejectAccessTokens(athleteId),
+    /** Delivers a webhook event to `callbackUrl` as Strava does: a JSON POST. Resolves to the status. */
+    sendWebhook: async (callbackUrl: string, event: Record<string, unknown>) => {
+      const response = await fetch(callbackUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(event) })
+      await response.body?.cancel()
+      return response.status
+    },
     close: () => app.close()
   }
 }

@@ -48,6 +48,8 @@ export function testConfig (overrides: Record<string, string> = {}): Config {
     DB_POOL_MIN: '0',
     // Test files share two busy cores; only the tests of load shedding itself turn it on.
     LOAD_SHEDDING: 'false',
+    // The Strava sync worker holds connections of its own; only the sync tests start it.
+    STRAVA_SYNC_WORKER: 'false',
     ...overrides
   })
 }

@@ -3,6 +3,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { FileMigrationProvider, Kysely, Migrator, PostgresDialect } from 'kysely'
 import pg from 'pg'
+import { migrateJobSchema } from './job-schema.ts'
 
 export const migrationFolder = fileURLToPath(new URL('../../db/migrations', import.meta.url))
 
@@ -17,11 +18,16 @@ export async function migrateToLatest (db: Kysely<any>): Promise<string[]> {
   return results.filter(r => r.status === 'Success').map(r => r.migrationName)
 }
 
-/** Migrates the database at `url` over a connection of its own, closed afterwards. */
+/**
+ * Migrates the database at `url` over a connection of its own, closed afterwards: the app's
+ * migrations, then graphile-worker's own schema for the sync jobs.
+ */
 export async function migrateDatabaseAt (url: string): Promise<string[]> {
   const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 1 }) }) })
   try {
-    return await migrateToLatest(db)
+    const applied = await migrateToLatest(db)
+    await migrateJobSchema(url)
+    return applied
   } finally {
     await db.destroy()
   }

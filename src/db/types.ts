@@ -96,6 +96,34 @@ export interface OauthStates {
   used_at: Generated<Timestamp>;
 }
 
+export interface StravaRateBudget {
+  id: Generated<number>;
+  overall_limit_15min: Generated<number>;
+  overall_limit_daily: Generated<number>;
+  overall_used_15min: Generated<number>;
+  overall_used_daily: Generated<number>;
+  read_limit_15min: Generated<number>;
+  read_limit_daily: Generated<number>;
+  read_used_15min: Generated<number>;
+  read_used_daily: Generated<number>;
+  updated_at: Generated<Timestamp>;
+  window_15min_start: Generated<Timestamp>;
+  window_day: Generated<string>;
+}
+
+export interface StravaSyncState {
+  activities_synced: Generated<number>;
+  athlete_id: number;
+  backfill_before: Timestamp | null;
+  backfill_complete: Generated<boolean>;
+  backfill_pages: Generated<number>;
+  last_error: string | null;
+  last_synced_at: Timestamp | null;
+  next_attempt_at: Timestamp | null;
+  state: Generated<"idle" | "queued" | "running" | "deferred" | "failed" | "disconnected">;
+  updated_at: Generated<Timestamp>;
+}
+
 export interface StravaTokens {
   access_token: string;
   athlete_id: number;
@@ -109,6 +137,16 @@ export interface StravaTokens {
   scope: string | null;
   status: Generated<"active" | "invalid">;
   updated_at: Generated<Timestamp>;
+}
+
+export interface StravaWebhookEvents {
+  aspect_type: "create" | "update" | "delete";
+  athlete_id: number | null;
+  event_time: number;
+  object_id: number;
+  object_type: "activity" | "athlete";
+  owner_id: number;
+  received_at: Generated<Timestamp>;
 }
 
 export interface TokenEvents {
@@ -125,6 +163,9 @@ export interface DB {
   api_keys: ApiKeys;
   athletes: Athletes;
   oauth_states: OauthStates;
+  strava_rate_budget: StravaRateBudget;
+  strava_sync_state: StravaSyncState;
   strava_tokens: StravaTokens;
+  strava_webhook_events: StravaWebhookEvents;
   token_events: TokenEvents;
 }

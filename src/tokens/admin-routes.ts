@@ -7,7 +7,7 @@ import {
 import { tokenHealthReport } from './health.ts'
 import { deleteLongInvalidTokens } from './queries.ts'
 import { StravaMisconfiguredError } from './refresh.ts'
-import { saveTokens, TokenBatchError } from './store.ts'
+import { notifyTokensSaved, saveTokens, TokenBatchError } from './store.ts'
 
 const tokenAdminRoutes: FastifyPluginAsyncTypebox = async app => {
   // The optional bodies may be left out entirely; their defaults then apply.
@@ -23,7 +23,9 @@ const tokenAdminRoutes: FastifyPluginAsyncTypebox = async app => {
     }
   }, async (request, reply) => {
     try {
-      return { saved: await saveTokens(app.db, app.tokenCipher, request.body.tokens) }
+      const saved = await saveTokens(app.db, app.tokenCipher, request.body.tokens)
+      await notifyTokensSaved(app, request.body.tokens.map(token => token.athleteId), request.log)
+      return { saved }
     } catch (err) {
       if (err instanceof TokenBatchError) return reply.code(err.statusCode).send({ statusCode: err.statusCode, error: err.statusCode === 400 ? 'Bad Request' : 'Not Found', message: err.message })
       throw err

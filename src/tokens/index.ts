@@ -16,6 +16,11 @@ declare module 'fastify' {
     oauthStateKey: Buffer
     /** Refreshes due tokens with this instance's database, cipher and Strava client. */
     refreshTokens: (options?: Parameters<typeof refreshDueTokens>[1]) => Promise<RefreshCounts>
+    /**
+     * Called with the athletes whose tokens were just saved (an OAuth login, an operator's
+     * batch save), after the save committed; e.g. the Strava sync queues their backfill.
+     */
+    tokenSaveListeners: Array<(athleteIds: number[]) => Promise<void>>
   }
 }
 
@@ -32,6 +37,7 @@ export default fp(async function tokens (app) {
     clientId: config.STRAVA_CLIENT_ID,
     clientSecret: config.STRAVA_CLIENT_SECRET
   }))
+  app.decorate('tokenSaveListeners', [])
   const deps = { db: app.db, cipher: app.tokenCipher, strava: app.strava }
   app.decorate('refreshTokens', async options => {
     const counts = await refreshDueTokens(deps, options)

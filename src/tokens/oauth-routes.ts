@@ -6,6 +6,7 @@ import { CallbackQuery, CallbackReply } from './schemas.ts'
 import { authorizeUrl, completeLogin, createState, grantsActivities, stateExpiry } from './oauth.ts'
 import { cookieMatchesState, STATE_COOKIE, stateCookieOptions, useState } from './oauth-states.ts'
 import { StravaError } from './strava-client.ts'
+import { notifyTokensSaved } from './store.ts'
 
 const badRequest = (message: string) => ({ statusCode: 400, error: 'Bad Request', message })
 const badGateway = (message: string) => ({ statusCode: 502, error: 'Bad Gateway', message })
@@ -68,7 +69,9 @@ const oauthRoutes: FastifyPluginAsyncTypebox = async app => {
     const refusal = await refuseState(request.query.state, request.cookies[STATE_COOKIE]) ?? refuseGrant(request.query)
     if (refusal) return reply.code(400).send(badRequest(refusal))
     try {
-      return await completeLogin({ db: app.db, cipher: app.tokenCipher, strava: app.strava }, request.query.code!, request.query.scope ?? null)
+      const login = await completeLogin({ db: app.db, cipher: app.tokenCipher, strava: app.strava }, request.query.code!, request.query.scope ?? null)
+      await notifyTokensSaved(app, [login.athleteId], request.log)
+      return login
     } catch (err) {
       if (!(err instanceof StravaError)) throw err
       request.log.warn({ failure: err.failure, status: err.status }, 'Strava code exchange failed')

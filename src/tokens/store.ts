@@ -1,3 +1,4 @@
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import type { Transaction } from 'kysely'
 import type { Database } from '../db/database.ts'
 import type { DB } from '../db/types.ts'
@@ -71,4 +72,14 @@ export async function loadTokens (db: Database, cipher: TokenCipher, athleteIds:
     expiresAt: row.expiresAt,
     scope: row.scope
   }]))
+}
+
+/**
+ * Tells the token-save listeners, after the save committed. A listener that fails is logged
+ * and does not undo the save: the tokens are stored, and a later sync request still works.
+ */
+export async function notifyTokensSaved (app: Pick<FastifyInstance, 'tokenSaveListeners'>, athleteIds: number[], log: FastifyBaseLogger): Promise<void> {
+  for (const listener of app.tokenSaveListeners) {
+    await listener(athleteIds).catch(err => log.error({ err, athletes: athleteIds.length }, 'a token-save listener failed'))
+  }
 }

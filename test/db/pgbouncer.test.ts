@@ -13,9 +13,10 @@ import { findPgBouncer, startPgBouncer } from './pgbouncer.ts'
 const POOL_SIZE = 4
 const STATEMENT_TIMEOUT = '2s'
 const PUBLIC_URL = 'https://trainload.example.org'
+const WEBHOOK_TOKEN = 'pgbouncer-webhook-token'
 
 /** Routes that reach the database or Strava; the static dashboard and /docs need neither. */
-const apiRoute = (route: string) => /^[A-Z]+ \/(api|admin|auth|health|metrics)/.test(route)
+const apiRoute = (route: string) => /^[A-Z]+ \/(api|admin|auth|health|metrics|webhooks)/.test(route)
 
 interface Instances { a: App, b: App, fake: FakeStrava, databaseUrl: string, routes: Set<string>, served: Set<string> }
 
@@ -38,7 +39,9 @@ async function startInstances (t: Test, binary: string): Promise<Instances> {
   const instance = () => build(t, {
     databaseUrl: bouncer.url,
     // PgBouncer drops the startup parameter this sets; it stays equal to the server's value.
-    env: { ...stravaEnv(fake), PUBLIC_URL, DB_STATEMENT_TIMEOUT_MS: '2000' },
+    // The job schema is migrated over a direct connection, as graphile-worker needs one; the
+    // sync routes themselves (queuing jobs included) go through PgBouncer.
+    env: { ...stravaEnv(fake), PUBLIC_URL, DB_STATEMENT_TIMEOUT_MS: '2000', JOBS_DATABASE_URL: databaseUrl, STRAVA_WEBHOOK_VERIFY_TOKEN: WEBHOOK_TOKEN },
     onRoute,
     beforeReady: app => {
       app.addHook('onResponse', async (request, reply) => {
@@ -107,6 +110,22 @@ async function smokeTokens ({ a, b, fake }: Instances, athleteId: number) {
   }
 }
 
+/** The Strava sync routes on both instances; the athlete holds the tokens smokeTokens saved. */
+async function smokeSync ({ a, b }: Instances, athleteId: number, apiKey: string) {
+  const queued = await a.inject({ method: 'POST', url: `/api/athletes/${athleteId}/strava/sync`, headers: bearer(apiKey) })
+  const status = await b.inject({ url: `/api/athletes/${athleteId}/strava/sync`, headers: bearer(apiKey) })
+  const fleet = await a.inject({ method: 'POST', url: '/admin/strava/sync', headers: adminHeaders, payload: { athleteIds: [athleteId] } })
+  const fleetStatus = await b.inject({ url: '/admin/strava/sync-status', headers: adminHeaders })
+  const check = await a.inject({ url: `/webhooks/strava?hub.mode=subscribe&hub.challenge=c&hub.verify_token=${WEBHOOK_TOKEN}` })
+  const event = await b.inject({
+    method: 'POST',
+    url: '/webhooks/strava',
+    payload: { object_type: 'activity', object_id: 77, aspect_type: 'create', owner_id: 880_001, subscription_id: 1, event_time: 1_770_000_000, updates: {} }
+  })
+  const disconnected = await a.inject({ method: 'DELETE', url: `/api/athletes/${athleteId}/strava`, headers: bearer(apiKey) })
+  return [queued, status, fleet, fleetStatus, check, event, disconnected].map(r => r.statusCode)
+}
+
 async function smokeOperations ({ a, b }: Instances) {
   const replies = await Promise.all([
     a.inject({ url: '/health' }),
@@ -137,6 +156,7 @@ t.test('two instances through PgBouncer in transaction pooling mode', { skip: bi
     t.same(tokens.statuses, [302, 302, 200, 200, 200, 200, 200], 'a login started on one instance ends on the other; tokens saved, refreshed, reported, cleaned')
     t.equal(tokens.refreshed, 1)
     t.not(tokens.loginAthlete, athleteId)
+    t.same(await smokeSync(instances, athleteId, apiKey), [202, 200, 202, 200, 200, 200, 204], 'Strava sync queued and reported, a webhook checked and queued, and a disconnect')
     t.same(await smokeOperations(instances), [200, 200, 200], 'health, status and metrics')
     const missed = [...instances.routes].filter(apiRoute).filter(route => !instances.served.has(route))
     t.same(missed, [], 'every API route answered a success through PgBouncer')

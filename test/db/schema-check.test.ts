@@ -12,7 +12,7 @@ async function execute (url: string, statement: string): Promise<void> {
 
 t.test('the expected schema is read from the generated types', async t => {
   const schema = expectedSchema()
-  t.same([...schema.keys()].sort(), ['activities', 'acwr_daily', 'api_keys', 'athletes', 'oauth_states', 'strava_tokens', 'token_events'])
+  t.same([...schema.keys()].sort(), ['activities', 'acwr_daily', 'api_keys', 'athletes', 'oauth_states', 'strava_rate_budget', 'strava_sync_state', 'strava_tokens', 'strava_webhook_events', 'token_events'])
   t.ok(schema.get('activities')?.includes('trimp'))
   t.ok(schema.get('strava_tokens')?.includes('refresh_claimed_until'))
 })

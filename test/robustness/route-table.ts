@@ -4,6 +4,9 @@ import { adminHeaders, daysAgo, run } from '../fixtures.ts'
 import { TEST_ADMIN_TOKEN } from '../helper.ts'
 import type { LeakScan } from './leak-scan.ts'
 
+/** The webhook verify token the robustness apps are configured with (STRAVA_WEBHOOK_VERIFY_TOKEN). */
+export const WEBHOOK_VERIFY_TOKEN = 'robustness-webhook-verify-token'
+
 /** Token material is marked so a scan can find it in any text. */
 export const markedToken = (kind: string) => `LEAKMARK-${kind}-${randomBytes(12).toString('base64url')}`
 
@@ -190,5 +193,20 @@ export const routeTable: Record<string, RouteEntry> = {
   },
   'POST /admin/batch-refresh-tokens': { valid: s => ({ body: { athleteIds: [s.a.id], withinMinutes: 60, concurrency: 2 } }), status: 200, optionalBody: true },
   'GET /admin/token-health-report': { valid: s => ({ query: { status: 'healthy', limit: '10', cursor: String(s.a.id) } }), status: 200 },
-  'POST /admin/strava-tokens/cleanup': { valid: () => ({ body: { invalidForDays: 30 } }), status: 200, optionalBody: true }
+  'POST /admin/strava-tokens/cleanup': { valid: () => ({ body: { invalidForDays: 30 } }), status: 200, optionalBody: true },
+  'POST /api/athletes/:athleteId/strava/sync': { valid: s => ({ params: { athleteId: s.a.id }, body: { full: false } }), status: 202, optionalBody: true },
+  'GET /api/athletes/:athleteId/strava/sync': { valid: s => ({ params: { athleteId: s.a.id } }), status: 200 },
+  // Strava is out of reach in these tests: the disconnect goes ahead locally all the same.
+  'DELETE /api/athletes/:athleteId/strava': { valid: s => ({ params: { athleteId: s.a.id } }), status: 204 },
+  'POST /admin/strava/sync': {
+    valid: s => ({ body: { athleteIds: [s.a.id], full: false } }),
+    status: 202,
+    optionalBody: true
+  },
+  'GET /admin/strava/sync-status': { valid: () => ({}), status: 200 },
+  'GET /webhooks/strava': { valid: () => ({ query: { 'hub.mode': 'subscribe', 'hub.challenge': 'challenge', 'hub.verify_token': WEBHOOK_VERIFY_TOKEN } }), status: 200 },
+  'POST /webhooks/strava': {
+    valid: () => ({ body: { object_type: 'activity', object_id: 5, aspect_type: 'create', owner_id: 123_456_789, subscription_id: 1, event_time: 1_770_000_000, updates: {} } }),
+    status: 200
+  }
 }

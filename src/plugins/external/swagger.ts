@@ -8,6 +8,7 @@ const tags = [
   { name: 'acwr', description: 'Acute:Chronic Workload Ratio series and today\'s status' },
   { name: 'pmc', description: 'Performance management chart: fitness, fatigue, form, ramp rate, monotony and strain' },
   { name: 'tokens', description: 'Strava OAuth tokens: saving, refreshing, health' },
+  { name: 'strava', description: 'Strava activity sync: backfill, webhooks, the shared rate budget, disconnect' },
   { name: 'operations', description: 'Health, pool and query figures, batch jobs, metrics' },
   { name: 'auth', description: 'Strava OAuth sign-in' }
 ]

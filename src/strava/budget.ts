@@ -1,0 +1,136 @@
+import { sql, type RawBuilder } from 'kysely'
+import type { Database } from '../db/database.ts'
+
+// Strava's windows are fixed on the clock: the 15-minute ones start at :00, :15, :30 and :45
+// UTC, the daily one at midnight UTC (developers.strava.com/docs/rate-limits). A request
+// over a limit is refused with a 429 and still counts against the day, so the budget is
+// taken before a call, never after.
+
+const QUARTER_MS = 15 * 60 * 1000
+
+export const quarterStart = (at: Date) => new Date(Math.floor(at.getTime() / QUARTER_MS) * QUARTER_MS)
+export const nextQuarter = (at: Date) => new Date(quarterStart(at).getTime() + QUARTER_MS)
+export const nextMidnightUtc = (at: Date) => new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate() + 1))
+const utcDay = (at: Date) => at.toISOString().slice(0, 10)
+
+export type BudgetGrant = { granted: true, window: Date } | { granted: false, retryAt: Date }
+
+/** Usage stated by one Strava response: `X-RateLimit-*` (overall) and `X-ReadRateLimit-*` (reads), each "15min,daily". */
+export interface StatedUsage {
+  overallLimit?: [number, number]
+  overallUsage?: [number, number]
+  readLimit?: [number, number]
+  readUsage?: [number, number]
+}
+
+function pair (value: string | null): [number, number] | undefined {
+  const parts = value?.split(',').map(part => Number(part.trim()))
+  if (!parts || parts.length !== 2 || !parts.every(n => Number.isInteger(n) && n >= 0)) return undefined
+  return parts as [number, number]
+}
+
+/** Reads the rate-limit headers; `Headers.get` is case-insensitive, as HTTP header names are. */
+export function statedUsage (headers: Headers): StatedUsage {
+  return {
+    overallLimit: pair(headers.get('x-ratelimit-limit')),
+    overallUsage: pair(headers.get('x-ratelimit-usage')),
+    readLimit: pair(headers.get('x-readratelimit-limit')),
+    readUsage: pair(headers.get('x-readratelimit-usage'))
+  }
+}
+
+/** The count of a window as of `window`: a stored count of an earlier window is 0 by now. */
+const usedIn = (column: 'read_used_15min' | 'overall_used_15min' | 'read_used_daily' | 'overall_used_daily', window: Date) =>
+  column.endsWith('15min')
+    ? sql<number>`(case when window_15min_start = ${window.toISOString()}::timestamptz then ${sql.ref(column)} else 0 end)`
+    : sql<number>`(case when window_day = ${utcDay(window)}::date then ${sql.ref(column)} else 0 end)`
+
+const usable = (limit: string, reserve: number) => sql<number>`floor(${sql.ref(limit)} * ${1 - reserve}::float8)`
+
+/**
+ * Takes one read from the deployment's budget in one UPDATE: the row lock serialises every
+ * instance, and the WHERE re-checked under it refuses the request that would pass
+ * `limit × (1 − reserve)` in either window. A refusal says when to try again: the next
+ * quarter hour, or midnight UTC when the day is spent.
+ */
+export async function takeReadBudget (db: Database, at: Date, reserve: number): Promise<BudgetGrant> {
+  const window = quarterStart(at)
+  const taken = await db.updateTable('strava_rate_budget')
+    .set({
+      read_used_15min: sql`${usedIn('read_used_15min', window)} + 1`,
+      overall_used_15min: sql`${usedIn('overall_used_15min', window)} + 1`,
+      read_used_daily: sql`${usedIn('read_used_daily', window)} + 1`,
+      overall_used_daily: sql`${usedIn('overall_used_daily', window)} + 1`,
+      window_15min_start: window.toISOString(),
+      window_day: utcDay(window),
+      updated_at: sql`now()`
+    })
+    .where('id', '=', 1)
+    .where(sql<boolean>`${usedIn('read_used_15min', window)} < ${usable('read_limit_15min', reserve)}`)
+    .where(sql<boolean>`${usedIn('overall_used_15min', window)} < ${usable('overall_limit_15min', reserve)}`)
+    .where(sql<boolean>`${usedIn('read_used_daily', window)} < ${usable('read_limit_daily', reserve)}`)
+    .where(sql<boolean>`${usedIn('overall_used_daily', window)} < ${usable('overall_limit_daily', reserve)}`)
+    .returning('id')
+    .executeTakeFirst()
+  if (taken) return { granted: true, window }
+  const dailySpent = await db.selectFrom('strava_rate_budget')
+    .select(sql<boolean>`${usedIn('read_used_daily', window)} >= ${usable('read_limit_daily', reserve)}
+      or ${usedIn('overall_used_daily', window)} >= ${usable('overall_limit_daily', reserve)}`.as('spent'))
+    .where('id', '=', 1)
+    .executeTakeFirst()
+  return { granted: false, retryAt: dailySpent?.spent ? nextMidnightUtc(at) : nextQuarter(at) }
+}
+
+/** A stated count for the window a request was sent in: adopted when higher, or when it opens a newer window. */
+function adopt (column: 'read_used_15min' | 'overall_used_15min' | 'read_used_daily' | 'overall_used_daily', stated: number | undefined, window: Date): RawBuilder<number> {
+  if (stated === undefined) return sql<number>`${sql.ref(column)}`
+  const [stored, key] = column.endsWith('15min')
+    ? [sql`window_15min_start`, sql`${window.toISOString()}::timestamptz`]
+    : [sql`window_day`, sql`${utcDay(window)}::date`]
+  return sql<number>`case when ${stored} = ${key} then greatest(${sql.ref(column)}, ${stated}::int)
+    when ${stored} < ${key} then ${stated}::int else ${sql.ref(column)} end`
+}
+
+/**
+ * Stores what a Strava response said of the limits and the usage, for the window the request
+ * was sent in. Other applications' calls and other deployments sharing the client id show up
+ * here, so the shared counters never fall behind Strava's own.
+ */
+export async function recordStatedUsage (db: Database, window: Date, usage: StatedUsage): Promise<void> {
+  const { overallLimit, overallUsage, readLimit, readUsage } = usage
+  if (!overallLimit && !overallUsage && !readLimit && !readUsage) return
+  const limit = (column: 'read_limit_15min' | 'read_limit_daily' | 'overall_limit_15min' | 'overall_limit_daily', stated: number | undefined) =>
+    stated === undefined ? sql<number>`${sql.ref(column)}` : sql<number>`${stated}::int`
+  await db.updateTable('strava_rate_budget')
+    .set({
+      read_limit_15min: limit('read_limit_15min', readLimit?.[0]),
+      read_limit_daily: limit('read_limit_daily', readLimit?.[1]),
+      overall_limit_15min: limit('overall_limit_15min', overallLimit?.[0]),
+      overall_limit_daily: limit('overall_limit_daily', overallLimit?.[1]),
+      read_used_15min: adopt('read_used_15min', readUsage?.[0], window),
+      read_used_daily: adopt('read_used_daily', readUsage?.[1], window),
+      overall_used_15min: adopt('overall_used_15min', overallUsage?.[0], window),
+      overall_used_daily: adopt('overall_used_daily', overallUsage?.[1], window),
+      window_15min_start: sql`greatest(window_15min_start, ${window.toISOString()}::timestamptz)`,
+      window_day: sql`greatest(window_day, ${utcDay(window)}::date)`,
+      updated_at: sql`now()`
+    })
+    .where('id', '=', 1)
+    .execute()
+}
+
+export interface BudgetWindow { limit: number, used: number, resetsAt: string }
+
+/** The read budget as of `at`, for the status route. */
+export async function readBudgetStatus (db: Database, at: Date): Promise<{ read15min: BudgetWindow, readDaily: BudgetWindow }> {
+  const window = quarterStart(at)
+  const row = await db.selectFrom('strava_rate_budget')
+    .select(['read_limit_15min', 'read_limit_daily',
+      usedIn('read_used_15min', window).as('used15'), usedIn('read_used_daily', window).as('usedDaily')])
+    .where('id', '=', 1)
+    .executeTakeFirstOrThrow()
+  return {
+    read15min: { limit: row.read_limit_15min, used: row.used15, resetsAt: nextQuarter(at).toISOString() },
+    readDaily: { limit: row.read_limit_daily, used: row.usedDaily, resetsAt: nextMidnightUtc(at).toISOString() }
+  }
+}

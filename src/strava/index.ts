@@ -1,0 +1,69 @@
+import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import { createStravaApi } from './api-client.ts'
+import { migrateJobSchema } from '../db/job-schema.ts'
+import { startWorker } from './jobs.ts'
+import syncRoutes from './routes.ts'
+import webhookRoutes from './webhook-routes.ts'
+import { pruneWebhookEvents } from './webhooks.ts'
+import { queueAthleteSyncs } from './service.ts'
+import type { SyncDependencies } from './sync.ts'
+import { syncTaskList } from './tasks.ts'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** What sync jobs run with: the app's pool, the token path and the rate-budgeted Strava API. */
+    stravaSync: SyncDependencies
+  }
+}
+
+/**
+ * Strava activity sync: the routes, and a graphile-worker runner in this process (unless
+ * STRAVA_SYNC_WORKER is false) that starts with the app and stops, letting its jobs finish,
+ * when the app closes. The runner and the job schema use JOBS_DATABASE_URL, a direct
+ * connection; the sync's own reads and writes go through the app's pool.
+ */
+export default fp(async function stravaSync (app) {
+  const { config } = app
+  const now = () => new Date()
+  const deps: SyncDependencies = {
+    db: app.db,
+    cipher: app.tokenCipher,
+    strava: app.strava,
+    api: createStravaApi({ db: app.db, baseUrl: config.STRAVA_BASE_URL, reserve: config.STRAVA_RATE_RESERVE, now }),
+    now,
+    reconcileDays: config.STRAVA_RECONCILE_DAYS
+  }
+  app.decorate('stravaSync', deps)
+  app.tokenSaveListeners.push(athleteIds => queueAthleteSyncs(app.db, athleteIds).then(() => undefined))
+
+  const jobsUrl = config.JOBS_DATABASE_URL ?? app.databaseUrl
+  await migrateJobSchema(jobsUrl)
+  if (config.STRAVA_SYNC_WORKER) {
+    const runner = await startWorker({
+      connectionString: jobsUrl,
+      concurrency: config.STRAVA_SYNC_CONCURRENCY,
+      taskList: syncTaskList(deps, app.log),
+      log: message => app.log.debug({ component: 'graphile-worker' }, message)
+    })
+    app.addHook('onClose', async () => { await runner.stop() })
+    if (config.STRAVA_RECONCILE_INTERVAL_S > 0) scheduleReconcile(app, config.STRAVA_RECONCILE_INTERVAL_S)
+  }
+  await app.register(syncRoutes)
+  await app.register(webhookRoutes)
+}, { name: 'strava-sync', dependencies: ['config', 'database', 'tokens', 'auth', 'openapi'] })
+
+/**
+ * Every `intervalS` seconds, queues a sync of every connected athlete: an athlete whose
+ * backfill is done gets their recent window re-listed, which brings the edits Strava sends no
+ * webhook for and any missed event. Instances that tick together queue each athlete once,
+ * as the job key keeps one waiting sync per athlete.
+ */
+function scheduleReconcile (app: FastifyInstance, intervalS: number): void {
+  const timer = setInterval(() => {
+    Promise.all([queueAthleteSyncs(app.db, undefined), pruneWebhookEvents(app.db)])
+      .then(([queued, pruned]) => app.log.info({ athletes: queued.length, webhookEventsPruned: pruned }, 'Strava reconciliation queued'))
+      .catch(err => app.log.error({ err }, 'queuing the Strava reconciliation failed'))
+  }, intervalS * 1000).unref()
+  app.addHook('onClose', async () => { clearInterval(timer) })
+}

@@ -1,0 +1,91 @@
+import { run, type Runner, type TaskList } from 'graphile-worker'
+import { sql } from 'kysely'
+import type { Database } from '../db/database.ts'
+import { JOB_SCHEMA, jobLogger } from '../db/job-schema.ts'
+
+/**
+ * The job engine is graphile-worker: jobs are rows in PostgreSQL, so a killed process or a
+ * database restart loses none; workers take them with SKIP LOCKED, so any number of
+ * instances share one queue. Its tables live in their own schema (src/db/job-schema.ts).
+ *
+ * Connections: the runner keeps one session for LISTEN (new jobs wake it at once) and up to
+ * `concurrency` more for taking and finishing jobs, so it needs a direct connection
+ * (JOBS_DATABASE_URL), not PgBouncer in transaction mode. Queuing a job is one function call,
+ * `graphile_worker.add_job`, sent through the app's own pool, so it works through PgBouncer
+ * and can share the transaction of the write that calls for it.
+ */
+export type SyncTask = 'strava-sync' | 'strava-activity' | 'strava-deauthorize'
+
+/** Work for one athlete runs in one named queue, which graphile-worker runs one job at a time. */
+export const athleteQueue = (athleteId: number) => `strava:${athleteId}`
+const syncJobKey = (athleteId: number) => `strava-sync:${athleteId}`
+
+/**
+ * Lower runs first: webhook events and recent-window syncs come before the pages of a
+ * historical backfill when the rate budget is short.
+ */
+export const PRIORITY = { event: 0, recent: 5, backfill: 10 } as const
+
+export interface SyncPayload { athleteId: number, full?: boolean }
+export interface ActivityPayload { athleteId: number, activityId: number, aspect: 'create' | 'update' | 'delete' }
+
+/**
+ * Queues a sync of each athlete, in one statement. The job key keeps at most one waiting sync
+ * per athlete: a second request replaces the waiting one, and a request made while a sync
+ * runs queues one more after it.
+ */
+export async function queueSyncs (db: Database, athleteIds: number[], options: { full?: boolean, runAt?: Date, priority?: number } = {}): Promise<void> {
+  if (athleteIds.length === 0) return
+  await sql`select ${sql.raw(JOB_SCHEMA)}.add_job(
+    'strava-sync', json_build_object('athleteId', given.id, 'full', ${options.full ?? false}::boolean),
+    queue_name => 'strava:' || given.id,
+    run_at => ${options.runAt?.toISOString() ?? null}::timestamptz,
+    max_attempts => 8,
+    job_key => 'strava-sync:' || given.id,
+    priority => ${options.priority ?? PRIORITY.backfill}::int,
+    job_key_mode => 'replace'
+  ) from unnest(${athleteIds}::bigint[]) as given (id)`.execute(db)
+}
+
+export const queueSync = (db: Database, payload: SyncPayload, options: { runAt?: Date, priority?: number } = {}) =>
+  queueSyncs(db, [payload.athleteId], { ...options, full: payload.full })
+
+/** Queues the work of one webhook event in the athlete's queue, ahead of backfill pages. */
+export async function queueAthleteTask (db: Database, task: Exclude<SyncTask, 'strava-sync'>, payload: ActivityPayload | { athleteId: number }): Promise<void> {
+  await sql`select ${sql.raw(JOB_SCHEMA)}.add_job(
+    ${task}, ${JSON.stringify(payload)}::json,
+    queue_name => ${athleteQueue(payload.athleteId)},
+    max_attempts => 8,
+    priority => ${PRIORITY.event}::int
+  )`.execute(db)
+}
+
+/** Drops an athlete's waiting sync, e.g. when they disconnect. A running job finishes and finds no token. */
+export async function removeQueuedSync (db: Database, athleteId: number): Promise<void> {
+  await sql`select ${sql.raw(JOB_SCHEMA)}.remove_job(${syncJobKey(athleteId)})`.execute(db)
+}
+
+export interface WorkerOptions {
+  connectionString: string
+  concurrency: number
+  taskList: TaskList
+  log?: (message: string) => void
+}
+
+/**
+ * Starts a runner in this process. It installs no signal handlers (the app's close stops it),
+ * and polls every 2 s for jobs whose run time has come (deferred syncs, retries); new jobs
+ * arrive through LISTEN without waiting for a poll.
+ */
+export async function startWorker ({ connectionString, concurrency, taskList, log }: WorkerOptions): Promise<Runner> {
+  return run({
+    connectionString,
+    schema: JOB_SCHEMA,
+    concurrency,
+    maxPoolSize: concurrency + 2,
+    noHandleSignals: true,
+    pollInterval: 2000,
+    logger: jobLogger(log),
+    taskList
+  })
+}

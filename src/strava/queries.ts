@@ -1,0 +1,89 @@
+import { sql, type Selectable, type Transaction, type Updateable } from 'kysely'
+import { anyOf } from '../db/batch.ts'
+import type { Database } from '../db/database.ts'
+import type { DB, StravaSyncState } from '../db/types.ts'
+
+export type SyncStateRow = Selectable<StravaSyncState>
+export type SyncState = SyncStateRow['state']
+export const SYNC_STATES = ['idle', 'queued', 'running', 'deferred', 'failed', 'disconnected'] as const satisfies readonly SyncState[]
+
+export async function loadSyncState (db: Database, athleteId: number): Promise<SyncStateRow | undefined> {
+  return db.selectFrom('strava_sync_state').selectAll().where('athlete_id', '=', athleteId).executeTakeFirst()
+}
+
+/** Creates the athletes' rows when missing, then sets the given fields. */
+export async function upsertSyncState (db: Database, athleteIds: number[], changes: Updateable<StravaSyncState>): Promise<void> {
+  if (athleteIds.length === 0) return
+  await db.insertInto('strava_sync_state')
+    .columns(['athlete_id'])
+    .expression(eb => eb.selectFrom(sql<{ id: number }>`unnest(${athleteIds}::bigint[])`.as(sql`given (id)`)).select('given.id'))
+    .onConflict(oc => oc.column('athlete_id').doNothing())
+    .execute()
+  await db.updateTable('strava_sync_state').set({ ...changes, updated_at: sql`now()` })
+    .where('athlete_id', '=', anyOf(athleteIds))
+    .execute()
+}
+
+/**
+ * Marks athletes queued, except those whose sync is running: the queued job runs after it,
+ * and the running one reports its own end.
+ */
+export async function markQueued (db: Database, athleteIds: number[]): Promise<void> {
+  if (athleteIds.length === 0) return
+  await db.insertInto('strava_sync_state')
+    .columns(['athlete_id', 'state'])
+    .expression(eb => eb.selectFrom(sql<{ id: number }>`unnest(${athleteIds}::bigint[])`.as(sql`given (id)`))
+      .select(eb => ['given.id', eb.val('queued').as('state')]))
+    .onConflict(oc => oc.column('athlete_id')
+      .doUpdateSet({ state: 'queued', next_attempt_at: null, updated_at: sql`now()` })
+      .where('strava_sync_state.state', '<>', 'running'))
+    .execute()
+}
+
+/** Starts the backfill over: the next sync lists the whole history again, newest first. */
+export async function resetBackfill (db: Database, athleteId: number): Promise<void> {
+  await upsertSyncState(db, [athleteId], { backfill_complete: false, backfill_before: null, backfill_pages: 0 })
+}
+
+/**
+ * After a page is written, in the page's transaction: the cursor moves only with the page, so
+ * a process killed between the two neither skips nor repeats a page. `activities_synced` is
+ * the athlete's Strava activities as stored, so a page synced twice counts once.
+ */
+export async function recordPage (trx: Transaction<DB>, athleteId: number, cursor: { backfillPages?: number }): Promise<void> {
+  await trx.updateTable('strava_sync_state')
+    .set(eb => ({
+      ...(cursor.backfillPages === undefined ? {} : { backfill_pages: cursor.backfillPages }),
+      activities_synced: eb.selectFrom('activities').select(eb => eb.cast<number>(eb.fn.countAll(), 'integer').as('n'))
+        .where('activities.athlete_id', '=', athleteId).where('activities.source', '=', 'strava'),
+      last_synced_at: sql`now()`,
+      updated_at: sql`now()`
+    }))
+    .where('athlete_id', '=', athleteId)
+    .execute()
+}
+
+/** Counts of athletes by sync state; an athlete without a row has never been synced and counts as idle. */
+export async function countSyncStates (db: Database): Promise<Record<SyncState, number>> {
+  const rows = await db.selectFrom('athletes')
+    .leftJoin('strava_sync_state', 'strava_sync_state.athlete_id', 'athletes.id')
+    .select(eb => [eb.fn.coalesce('strava_sync_state.state', sql.lit('idle')).as('state'), eb.cast<number>(eb.fn.countAll(), 'integer').as('count')])
+    .groupBy(eb => eb.fn.coalesce('strava_sync_state.state', sql.lit('idle')))
+    .execute()
+  const counts = Object.fromEntries(SYNC_STATES.map(state => [state, 0])) as Record<SyncState, number>
+  for (const row of rows) counts[row.state as SyncState] = row.count
+  return counts
+}
+
+/** Athletes whose Strava token is usable, among `athleteIds` (or all of them). */
+export async function connectedAthletes (db: Database, athleteIds?: number[]): Promise<number[]> {
+  let query = db.selectFrom('strava_tokens').select('athlete_id').where('status', '=', 'active')
+  if (athleteIds) query = query.where('athlete_id', '=', anyOf(athleteIds))
+  const rows = await query.orderBy('athlete_id').execute()
+  return rows.map(row => row.athlete_id)
+}
+
+export async function tokenStatus (db: Database, athleteId: number): Promise<'active' | 'invalid' | undefined> {
+  const row = await db.selectFrom('strava_tokens').select('status').where('athlete_id', '=', athleteId).executeTakeFirst()
+  return row?.status
+}

@@ -1,0 +1,55 @@
+import { httpErrors } from '@fastify/sensible'
+import type { Database } from '../db/database.ts'
+import { findAthlete } from '../db/athletes.ts'
+import { readBudgetStatus } from './budget.ts'
+import { PRIORITY, queueSyncs } from './jobs.ts'
+import { connectedAthletes, countSyncStates, loadSyncState, markQueued, tokenStatus, type SyncState } from './queries.ts'
+import type { SyncStatus } from './schemas.ts'
+
+async function assertAthlete (db: Database, athleteId: number): Promise<void> {
+  if (!await findAthlete(db, athleteId)) throw httpErrors.notFound(`athlete ${athleteId} not found`)
+}
+
+/**
+ * Queues a sync of athletes who hold a usable token (a backfill while theirs is incomplete,
+ * else the recent window) and marks them queued. Returns the athletes queued.
+ */
+export async function queueAthleteSyncs (db: Database, athleteIds: number[] | undefined, options: { full?: boolean } = {}): Promise<number[]> {
+  const connected = await connectedAthletes(db, athleteIds)
+  await queueSyncs(db, connected, { full: options.full, priority: options.full ? PRIORITY.backfill : PRIORITY.recent })
+  await markQueued(db, connected)
+  return connected
+}
+
+/** Queues one athlete's sync: a 404 for an unknown athlete, a 409 when they have no usable Strava token. */
+export async function requestSync (db: Database, athleteId: number, options: { full?: boolean }): Promise<{ state: SyncState }> {
+  await assertAthlete(db, athleteId)
+  const status = await tokenStatus(db, athleteId)
+  if (status !== 'active') {
+    throw httpErrors.conflict(status === 'invalid'
+      ? `athlete ${athleteId}: Strava rejected their token; they must connect Strava again at /auth/strava`
+      : `athlete ${athleteId} has not connected Strava; connect at /auth/strava first`)
+  }
+  await queueAthleteSyncs(db, [athleteId], options)
+  return { state: (await loadSyncState(db, athleteId))!.state }
+}
+
+/** One athlete's sync state; an athlete never synced is idle, or disconnected when they hold no usable token. */
+export async function syncStatus (db: Database, athleteId: number): Promise<SyncStatus> {
+  await assertAthlete(db, athleteId)
+  const row = await loadSyncState(db, athleteId)
+  const state = row?.state ?? (await tokenStatus(db, athleteId) === 'active' ? 'idle' : 'disconnected')
+  return {
+    state,
+    backfillComplete: row?.backfill_complete ?? false,
+    activitiesSynced: row?.activities_synced ?? 0,
+    lastSyncedAt: row?.last_synced_at ? new Date(row.last_synced_at).toISOString() : null,
+    nextAttemptAt: row?.next_attempt_at ? new Date(row.next_attempt_at).toISOString() : null,
+    lastError: row?.last_error ?? null
+  }
+}
+
+export async function fleetStatus (db: Database, now: Date) {
+  const [athletes, budget] = await Promise.all([countSyncStates(db), readBudgetStatus(db, now)])
+  return { athletes, budget }
+}

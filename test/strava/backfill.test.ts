@@ -1,0 +1,95 @@
+import t from 'tap'
+import { runSyncJob } from '../../src/strava/tasks.ts'
+import { nextQuarter } from '../../src/strava/budget.ts'
+import { adminHeaders } from '../fixtures.ts'
+import { connectedAthlete, startSyncWorld, storedStravaIds, syncDeps, syncStatus, visibleIds } from './fixtures.ts'
+
+t.test('a backfill over short pages and several jobs stores every activity exactly once, with its local day, UTC start and zone', async t => {
+  const world = await startSyncWorld(t)
+  const { app, fake } = world
+  const { athleteId, activities } = await connectedAthlete(world, 230)
+  // Every 7th activity takes a place in the pages without being shown: pages come out short.
+  for (const activity of activities.filter((_, i) => i % 7 === 3)) fake.activities.hidden.add(activity.id)
+  const deps = syncDeps(app, { perPage: 50, pagesPerJob: 2 })
+
+  const outcomes: string[] = []
+  for (let job = 0; job < 10; job++) {
+    const outcome = await runSyncJob(deps, { athleteId })
+    outcomes.push(typeof outcome === 'string' ? outcome : outcome.kind)
+    if (outcomes.at(-1) !== 'continue') break
+  }
+  t.same(outcomes, ['continue', 'continue', 'complete'], 'five pages of 50 places at two pages a job, then the empty page')
+  t.same(await storedStravaIds(app, athleteId), visibleIds(fake, activities))
+  t.equal(fake.rateLimits.served429, 0)
+
+  const sample = activities[1]!
+  const stored = await app.db.selectFrom('activities').selectAll().where('athlete_id', '=', athleteId).where('id', '=', sample.id).executeTakeFirstOrThrow()
+  t.equal(stored.day, sample.start_date_local.slice(0, 10), 'the day is the local day of start_date_local, its Z ignored')
+  t.equal(stored.start_date_local, sample.start_date_local.replace('T', ' ').replace('Z', ''))
+  t.equal(new Date(stored.start_date!).toISOString(), new Date(sample.start_date).toISOString())
+  t.equal(stored.timezone, 'Europe/Madrid')
+  t.equal(stored.local_time_basis, 'strava')
+
+  const acwr = await app.inject({ url: `/api/athletes/${athleteId}/acwr/latest`, headers: adminHeaders })
+  t.equal(acwr.statusCode, 200, 'ACWR followed the synced pages')
+  const status = await syncStatus(app, athleteId)
+  t.match(status, { state: 'idle', backfillComplete: true, activitiesSynced: visibleIds(fake, activities).length, nextAttemptAt: null, lastError: null })
+  t.type(status.lastSyncedAt, 'string')
+})
+
+t.test('a backfill resumes at the page after the last one written, and a second sync doubles nothing', async t => {
+  const world = await startSyncWorld(t)
+  const { app, fake } = world
+  const { athleteId, activities } = await connectedAthlete(world, 120)
+  const deps = syncDeps(app, { perPage: 40, pagesPerJob: 1 })
+  t.match(await runSyncJob(deps, { athleteId }), { kind: 'continue' })
+  t.equal((await storedStravaIds(app, athleteId)).length, 40)
+  fake.activities.listCalls.length = 0
+  for (let job = 0; job < 5; job++) if ((await runSyncJob(deps, { athleteId }) as { kind: string }).kind === 'complete') break
+  t.equal(fake.activities.listCalls[0]!.query.page, '2', 'the next job asked for page 2, not page 1 again')
+  t.match(await runSyncJob(deps, { athleteId }), { kind: 'complete' }, 'a sync after the backfill re-lists the recent window')
+  t.same(await storedStravaIds(app, athleteId), visibleIds(fake, activities))
+})
+
+t.test('a budget too small stops at the limit without a 429, defers to the next quarter hour, and completes after the window rolls', async t => {
+  const world = await startSyncWorld(t)
+  const { app, fake } = world
+  fake.rateLimits.limits.read = [5, 1000]
+  const { athleteId, activities } = await connectedAthlete(world, 600)
+  let clock = new Date('2026-03-02T10:07:30Z')
+  const deps = syncDeps(app, { now: () => clock, reserve: 0.1 })
+
+  const first = await runSyncJob(deps, { athleteId })
+  t.same(first, { kind: 'deferred', retryAt: new Date('2026-03-02T10:15:00Z') })
+  t.equal(fake.rateLimits.served, 4, 'the first answer told the limit of 5; 10% reserve leaves 4')
+  t.equal(fake.rateLimits.served429, 0, 'no request was sent that Strava would refuse')
+  const status = await syncStatus(app, athleteId)
+  t.equal(status.state, 'deferred')
+  t.equal(status.nextAttemptAt, '2026-03-02T10:15:00.000Z')
+
+  const fleet = await app.inject({ url: '/admin/strava/sync-status', headers: adminHeaders })
+  t.equal(fleet.statusCode, 200, fleet.body)
+  t.match(fleet.json(), { athletes: { deferred: 1, idle: 0 }, budget: { read15min: { limit: 5 }, readDaily: { limit: 1000 } } })
+
+  for (let round = 0; round < 5; round++) {
+    fake.rateLimits.rollWindow()
+    clock = nextQuarter(clock)
+    const outcome = await runSyncJob(deps, { athleteId })
+    if ((outcome as { kind: string }).kind === 'complete') break
+    t.same(outcome, { kind: 'deferred', retryAt: nextQuarter(clock) })
+  }
+  t.same(await storedStravaIds(app, athleteId), visibleIds(fake, activities))
+  t.equal(fake.rateLimits.served429, 0)
+  t.equal((await syncStatus(app, athleteId)).state, 'idle')
+})
+
+t.test('a spent daily budget defers until midnight UTC', async t => {
+  const world = await startSyncWorld(t)
+  const { app, fake } = world
+  fake.rateLimits.limits.read = [100, 3]
+  const { athleteId } = await connectedAthlete(world, 300)
+  const clock = new Date('2026-03-02T22:40:00Z')
+  const outcome = await runSyncJob(syncDeps(app, { now: () => clock, reserve: 0, perPage: 100 }), { athleteId })
+  t.same(outcome, { kind: 'deferred', retryAt: new Date('2026-03-03T00:00:00Z') })
+  t.equal(fake.rateLimits.served429, 0)
+})

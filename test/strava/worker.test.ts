@@ -1,0 +1,63 @@
+import t from 'tap'
+import { adminHeaders } from '../fixtures.ts'
+import { connectedAthlete, startSyncWorld, storedStravaIds, syncStatus, visibleIds, waitForSync } from './fixtures.ts'
+
+const finished = (status: Record<string, unknown>) => status.state === 'idle' && status.backfillComplete === true
+
+t.test('the in-process worker runs a queued backfill to the end, and the routes report it', async t => {
+  const world = await startSyncWorld(t, { worker: true })
+  const { app, fake } = world
+  const { athleteId, activities } = await connectedAthlete(world, 450)
+  const queued = await app.inject({ method: 'POST', url: `/api/athletes/${athleteId}/strava/sync`, headers: adminHeaders })
+  t.equal(queued.statusCode, 202)
+  t.match(queued.json(), { state: /^(queued|running|idle)$/ })
+  await waitForSync(t, app, athleteId, finished)
+  t.same(await storedStravaIds(app, athleteId), visibleIds(fake, activities))
+  t.equal(fake.rateLimits.served429, 0)
+})
+
+t.test('saving tokens queues the athlete\'s backfill by itself', async t => {
+  const world = await startSyncWorld(t, { worker: true })
+  const { app, fake } = world
+  const { id: athleteId } = await app.db.insertInto('athletes').values({ strava_athlete_id: 777_001 }).returning('id').executeTakeFirstOrThrow()
+  const { makeActivities } = await import('../fake-strava-api.ts')
+  const activities = makeActivities(30, { firstId: 20_000_000_000 })
+  fake.activities.add(777_001, activities)
+  const tokens = fake.addAthlete(777_001)
+  const saved = await app.inject({
+    method: 'PUT',
+    url: '/admin/strava-tokens',
+    headers: adminHeaders,
+    payload: { tokens: [{ athleteId, accessToken: tokens.access_token, refreshToken: tokens.refresh_token, expiresAt: tokens.expires_at }] }
+  })
+  t.equal(saved.statusCode, 200)
+  await waitForSync(t, app, athleteId, finished)
+  t.equal((await storedStravaIds(app, athleteId)).length, 30)
+})
+
+t.test('the admin route queues every connected athlete, and the fleet status counts them', async t => {
+  const world = await startSyncWorld(t, { worker: true })
+  const { app } = world
+  const athletes = await Promise.all([connectedAthlete(world, 20), connectedAthlete(world, 20), connectedAthlete(world, 20)])
+  const queued = await app.inject({ method: 'POST', url: '/admin/strava/sync', headers: adminHeaders, payload: { athleteIds: athletes.slice(0, 2).map(a => a.athleteId) } })
+  t.same([queued.statusCode, queued.json()], [202, { queued: 2 }])
+  for (const { athleteId } of athletes.slice(0, 2)) await waitForSync(t, app, athleteId, finished)
+  const all = await app.inject({ method: 'POST', url: '/admin/strava/sync', headers: adminHeaders })
+  t.same(all.json(), { queued: 3 })
+  await waitForSync(t, app, athletes[2]!.athleteId, finished)
+  const fleet = await app.inject({ url: '/admin/strava/sync-status', headers: adminHeaders })
+  t.equal(fleet.json().athletes.idle, 3)
+})
+
+t.test('a sync request for an athlete without a Strava token is a 409, for an unknown one a 404', async t => {
+  const { app } = await startSyncWorld(t)
+  const { id } = await app.db.insertInto('athletes').values({ strava_athlete_id: 777_002 }).returning('id').executeTakeFirstOrThrow()
+  const conflict = await app.inject({ method: 'POST', url: `/api/athletes/${id}/strava/sync`, headers: adminHeaders })
+  t.equal(conflict.statusCode, 409)
+  t.match(conflict.json().message, /has not connected Strava/)
+  t.equal((await syncStatus(app, id)).state, 'disconnected')
+  const missing = await app.inject({ method: 'POST', url: '/api/athletes/999999/strava/sync', headers: adminHeaders })
+  t.equal(missing.statusCode, 404)
+  const unknownField = await app.inject({ method: 'POST', url: `/api/athletes/${id}/strava/sync`, headers: adminHeaders, payload: { fulll: true } })
+  t.equal(unknownField.statusCode, 400)
+})
