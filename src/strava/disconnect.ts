@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify'
-import { lockAthlete } from '../activities/service.ts'
+import { writeForAthlete } from '../db/athlete-writes.ts'
 import { recomputeAcwrFrom } from '../acwr/engine.ts'
 import { insertTokenEvents } from '../tokens/queries.ts'
 import { accessTokenFor, DisconnectedError } from './access.ts'
@@ -31,8 +31,7 @@ async function deauthorizeAtStrava (deps: SyncDependencies, athleteId: number, l
  */
 export async function disconnectAthlete (deps: SyncDependencies, athleteId: number, options: { tellStrava: boolean, log: FastifyBaseLogger, reason: string }): Promise<{ activitiesDeleted: number }> {
   if (options.tellStrava) await deauthorizeAtStrava(deps, athleteId, options.log)
-  const deleted = await deps.db.transaction().execute(async trx => {
-    const athlete = await lockAthlete(trx, athleteId)
+  const deleted = await writeForAthlete(deps.db, athleteId, async (trx, athlete) => {
     const removed = await trx.deleteFrom('activities')
       .where('athlete_id', '=', athleteId).where('source', '=', 'strava')
       .returning('day').execute()

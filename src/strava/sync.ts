@@ -1,5 +1,6 @@
 import { sql } from 'kysely'
-import { ingestActivities, lockAthlete } from '../activities/service.ts'
+import { ingestActivities } from '../activities/service.ts'
+import { writeForAthlete } from '../db/athlete-writes.ts'
 import { recomputeAcwrFrom } from '../acwr/engine.ts'
 import { ingestActivityOf } from './activities.ts'
 import { withAccess, type AccessDependencies } from './access.ts'
@@ -30,8 +31,7 @@ function ingestable (page: StravaActivity[]) {
 
 /** Writes one page through the activities batch path, and moves the cursor in the same transaction. */
 export async function writePage (deps: SyncDependencies, athleteId: number, page: StravaActivity[], cursor: { backfillPages?: number } = {}): Promise<void> {
-  await deps.db.transaction().execute(async trx => {
-    const athlete = await lockAthlete(trx, athleteId)
+  await writeForAthlete(deps.db, athleteId, async (trx, athlete) => {
     await ingestActivities(trx, athlete, ingestable(page), 'strava')
     await recordPage(trx, athleteId, cursor)
   })
@@ -73,8 +73,7 @@ async function relistWindow (deps: SyncDependencies, athleteId: number, after: n
     await writePage(deps, athleteId, items)
     listed.push(...items.map(item => item.id))
   }
-  await deps.db.transaction().execute(async trx => {
-    const athlete = await lockAthlete(trx, athleteId)
+  await writeForAthlete(deps.db, athleteId, async (trx, athlete) => {
     const removed = await trx.deleteFrom('activities')
       .where('athlete_id', '=', athleteId).where('source', '=', 'strava')
       .where('start_date', '>', sql<Date>`to_timestamp(${after}::float8)`)

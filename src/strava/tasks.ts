@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { JobHelpers, TaskList } from 'graphile-worker'
 import { deleteActivityRow } from '../activities/queries.ts'
-import { lockAthlete } from '../activities/service.ts'
+import { writeForAthlete } from '../db/athlete-writes.ts'
 import { recomputeAcwrFrom } from '../acwr/engine.ts'
 import { withAccess, DisconnectedError } from './access.ts'
 import { BudgetSpentError } from './api-client.ts'
@@ -61,8 +61,7 @@ export async function runActivityJob (deps: SyncDependencies, { athleteId, activ
   try {
     const activity = aspect === 'delete' ? null : await withAccess(deps, athleteId, token => deps.api.getActivity(token, activityId))
     if (activity) return await writePage(deps, athleteId, [activity])
-    await deps.db.transaction().execute(async trx => {
-      const athlete = await lockAthlete(trx, athleteId)
+    await writeForAthlete(deps.db, athleteId, async (trx, athlete) => {
       const source = await trx.selectFrom('activities').select('source').where('athlete_id', '=', athleteId).where('id', '=', activityId).executeTakeFirst()
       if (source?.source !== 'strava') return
       const day = await deleteActivityRow(trx, athleteId, activityId)
