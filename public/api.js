@@ -10,7 +10,7 @@ export class ApiError extends Error {
 const explanations = {
   400: detail => `That was not accepted: ${detail}`,
   401: () => 'The credential was not accepted. Sign in again.',
-  403: () => 'This API key belongs to another athlete.',
+  403: detail => `This key is not allowed to do that: ${detail}`,
   404: detail => `Not found: ${detail}`,
   409: detail => `Conflict: ${detail}`,
   413: detail => `That is too large: ${detail}`,

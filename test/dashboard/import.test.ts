@@ -36,7 +36,7 @@ async function exportArchive (): Promise<Buffer> {
   })
 }
 
-t.test('an athlete uploads their Strava export from the dashboard and sees the summary, the list and the chart fill in', {
+t.test('an athlete signs in with a key alone, uploads their Strava export from the dashboard and sees the summary, the list and the chart fill in', {
   skip: skipWithoutChromium
 }, async t => {
   const app = await build(t)
@@ -49,8 +49,10 @@ t.test('an athlete uploads their Strava export from the dashboard and sees the s
   const notAnExport = join(artifacts, 'notes.txt')
   await writeFile(notAnExport, 'not an export')
 
-  await signIn(page, athlete.apiKey, athlete.id)
+  // A key alone: the page asks /api/me whose it is.
+  await signIn(page, athlete.apiKey)
   await page.waitForSelector('#activities li.note')
+  t.equal(await page.textContent('#identity'), 'Archive Owner', 'signed in with the key alone, as the athlete it belongs to')
   t.match(await page.textContent('#activities'), /No activities yet/)
 
   await t.test('a file that is neither a zip nor a csv is refused in the page, before any upload', async t => {
