@@ -10,6 +10,7 @@ import auth from './plugins/app/auth.ts'
 import errorHandler from './plugins/app/error-handler.ts'
 import writeRateLimit from './plugins/app/write-rate-limit.ts'
 import cors from './plugins/external/cors.ts'
+import securityHeaders from './plugins/external/helmet.ts'
 import rateLimiter from './plugins/external/rate-limit.ts'
 import loadShedding from './plugins/external/under-pressure.ts'
 import openApi from './plugins/external/swagger.ts'
@@ -72,7 +73,7 @@ export async function buildApp ({ config, databaseUrl, logStream, onRoute }: App
   app.setValidatorCompiler(validatorCompiler)
   if (onRoute) app.addHook('onRoute', onRoute)
 
-  // Infrastructure: configuration, errors, CORS, metrics, the database, credentials, load
+  // Infrastructure: configuration, errors, security headers, CORS, metrics, the database, credentials, load
   // shedding and the OpenAPI document, which must exist before the routes it describes.
   await app.register(fp(async instance => {
     instance.decorate('config', config)
@@ -80,6 +81,7 @@ export async function buildApp ({ config, databaseUrl, logStream, onRoute }: App
   }, { name: 'config' }))
   await app.register(sensible)
   await app.register(errorHandler)
+  await app.register(securityHeaders)
   await app.register(cors)
   await app.register(metrics)
   await app.register(database)

@@ -58,6 +58,7 @@ export const ConfigSchema = Type.Object({
     default: '',
     description: 'proxies whose X-Forwarded-For names the client: comma-separated addresses or CIDR ranges; empty trusts none'
   }),
+  DOCS_ENABLED: Type.Optional(Type.Boolean({ description: 'serve Swagger UI at /docs and the OpenAPI document at /docs/json; unset means on, except with NODE_ENV=production' })),
 
   TOKEN_ENCRYPTION_KEY: Type.Optional(Type.String({
     pattern: '^[A-Za-z0-9+/]{43}=$',

@@ -1,5 +1,6 @@
 import t from 'tap'
 import { ConfigError, loadConfig, trustProxyOption } from '../src/config.ts'
+import { docsServed } from '../src/plugins/external/swagger.ts'
 
 t.test('defaults need no environment at all', async t => {
   const config = loadConfig({})
@@ -46,4 +47,13 @@ t.test('a TRUST_PROXY that is not proxy addresses stops the start, naming the pr
     t.match(err.message, /TRUST_PROXY/)
   }
   t.match((t.throws(() => loadConfig({ TRUST_PROXY: '2' })) as Error).message, /hop count/, 'a hop count is refused with the reason')
+})
+
+t.test('DOCS_ENABLED is a boolean, unset by default, and the docs follow NODE_ENV until it is set', async t => {
+  t.equal(loadConfig({}).DOCS_ENABLED, undefined)
+  t.equal(loadConfig({ DOCS_ENABLED: 'true' }).DOCS_ENABLED, true)
+  t.match((t.throws(() => loadConfig({ DOCS_ENABLED: 'sometimes' })) as Error).message, /DOCS_ENABLED: must be boolean/)
+  t.equal(docsServed(loadConfig({})), true, 'on in development')
+  t.equal(docsServed(loadConfig({ NODE_ENV: 'production' })), false, 'off in production')
+  t.equal(docsServed(loadConfig({ NODE_ENV: 'production', DOCS_ENABLED: 'true' })), true, 'on in production when asked for')
 })

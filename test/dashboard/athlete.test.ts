@@ -38,7 +38,7 @@ t.test('an athlete reads the zone explained, the ACWR chart, the activity list a
   const seeded = await seedDemoFleet(app.db, updateScreenshot ? { today: demoToday() } : { today: demoToday(), athletes: 2, days: 120 })
   const url = await app.listen({ host: '127.0.0.1', port: 0 })
   const browser = await launch(t)
-  const { page, pageErrors } = await openPage(browser, url)
+  const { page, pageErrors, cspViolations } = await openPage(browser, url)
   const { id: athleteId, apiKey } = seeded.demoAthlete
   const key = { authorization: `Bearer ${apiKey}` }
 
@@ -179,4 +179,5 @@ t.test('an athlete reads the zone explained, the ACWR chart, the activity list a
   })
 
   t.same(pageErrors, [], 'no script error on the page')
+  t.same(cspViolations, [], 'nothing on the page was refused by the Content-Security-Policy')
 })

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
@@ -12,7 +12,7 @@ export const CHROMIUM = '/usr/bin/chromium'
 export const skipWithoutChromium = existsSync(CHROMIUM) ? false : `${CHROMIUM} is absent: install Debian's chromium package to run the browser test`
 export const artifacts = new URL('../artifacts/', import.meta.url).pathname
 export const docsDir = new URL('../../docs/', import.meta.url).pathname
-const axeScript = createRequire(import.meta.url).resolve('axe-core/axe.min.js')
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8')
 
 export async function launch (t: Test, viewport = { width: 1280, height: 900 }): Promise<BrowserContext> {
   const userDataDir = await mkdtemp(join(tmpdir(), 'trainload-chromium-'))
@@ -28,13 +28,25 @@ export async function launch (t: Test, viewport = { width: 1280, height: 900 }):
   return browser
 }
 
-/** A page that records script errors, so a test can assert there were none. */
-export async function openPage (browser: BrowserContext, url: string): Promise<{ page: Page, pageErrors: string[] }> {
+/**
+ * A page that records script errors and Content-Security-Policy violations, so a test can
+ * assert there were none: each load, script or style the policy refuses fires a
+ * securitypolicyviolation event in the page, and may log "Refused to ..." on its console.
+ */
+export async function openPage (browser: BrowserContext, url: string): Promise<{ page: Page, pageErrors: string[], cspViolations: string[] }> {
   const page = await browser.newPage()
   const pageErrors: string[] = []
+  const cspViolations: string[] = []
   page.on('pageerror', err => pageErrors.push(err.message))
+  page.on('console', message => { if (message.text().includes('Refused to')) cspViolations.push(message.text()) })
+  await page.exposeFunction('reportCspViolation', (text: string) => { cspViolations.push(text) })
+  await page.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', event => {
+      (window as unknown as { reportCspViolation: (text: string) => void }).reportCspViolation(`${event.violatedDirective} refused ${event.blockedURI}: ${event.sample}`)
+    })
+  })
   await page.goto(url)
-  return { page, pageErrors }
+  return { page, pageErrors, cspViolations }
 }
 
 /** Signs in through the form; `athleteId` only where the service cannot tell it from the key. */
@@ -67,7 +79,9 @@ export interface AxeViolation { id: string, impact: string | null, help: string,
 
 /** axe-core's serious and critical findings on the page as it is now. */
 export async function seriousAccessibilityViolations (page: Page): Promise<AxeViolation[]> {
-  await page.addScriptTag({ path: axeScript })
+  // Evaluated through the DevTools protocol rather than added as a <script>, which the page's
+  // CSP (scripts from its own origin only) rightly refuses.
+  await page.evaluate(axeSource)
   return page.evaluate(async () => {
     const axe = (window as unknown as { axe: { run: (context: Document) => Promise<{ violations: Array<{ id: string, impact: string | null, help: string, nodes: Array<{ target: unknown[] }> }> }> } }).axe
     const { violations } = await axe.run(document)

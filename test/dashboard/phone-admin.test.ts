@@ -16,7 +16,7 @@ t.test('on a 390 × 844 phone the dashboard fits the width, the chart spans it w
   const seeded = await seedDemoFleet(app.db, updateScreenshot ? { today: demoToday() } : { today: demoToday(), athletes: 2, days: 120 })
   const url = await app.listen({ host: '127.0.0.1', port: 0 })
   const browser = await launch(t, { width: 390, height: 844 })
-  const { page, pageErrors } = await openPage(browser, url)
+  const { page, pageErrors, cspViolations } = await openPage(browser, url)
 
   t.equal(await horizontalOverflow(page), 0, 'the sign-in card fits')
   await signIn(page, seeded.demoAthlete.apiKey, seeded.demoAthlete.id)
@@ -42,6 +42,7 @@ t.test('on a 390 × 844 phone the dashboard fits the width, the chart spans it w
   await page.screenshot({ path: screenshot })
   if (updateScreenshot) await copyFile(screenshot, join(docsDir, 'dashboard-phone.png'))
   t.same(pageErrors, [], 'no script error on the page')
+  t.same(cspViolations, [], 'nothing on the page was refused by the Content-Security-Policy')
 })
 
 t.test('an admin searches the athlete picker, and reads the pool and token panels without long wraps', {
@@ -51,7 +52,7 @@ t.test('an admin searches the athlete picker, and reads the pool and token panel
   const seeded = await seedDemoFleet(app.db, { today: demoToday(), athletes: 4, days: 60 })
   const url = await app.listen({ host: '127.0.0.1', port: 0 })
   const browser = await launch(t)
-  const { page, pageErrors } = await openPage(browser, url)
+  const { page, pageErrors, cspViolations } = await openPage(browser, url)
 
   await signIn(page, TEST_ADMIN_TOKEN)
   await page.waitForSelector('#pool dl')
@@ -80,4 +81,5 @@ t.test('an admin searches the athlete picker, and reads the pool and token panel
   t.same(await seriousAccessibilityViolations(page), [], 'no serious axe-core findings for an admin')
   await page.screenshot({ path: join(artifacts, 'dashboard-admin.png'), fullPage: true })
   t.same(pageErrors, [], 'no script error on the page')
+  t.same(cspViolations, [], 'nothing on the page was refused by the Content-Security-Policy')
 })

@@ -58,3 +58,15 @@ t.test('GET /docs serves Swagger UI', async t => {
   t.match(page.headers['content-type'], /text\/html/)
   t.match(page.body, /swagger-ui/i)
 })
+
+t.test('with NODE_ENV=production /docs and /docs/json are off unless DOCS_ENABLED=true', async t => {
+  const routes = ['/docs', '/docs/json', '/docs/static/index.html']
+  const production = await build(t, { env: { NODE_ENV: 'production' } })
+  for (const url of routes) t.equal((await production.inject({ url })).statusCode, 404, `${url} in production`)
+  t.equal((await production.inject({ url: '/health' })).statusCode, 200, 'the API itself still serves')
+
+  const enabled = await build(t, { env: { NODE_ENV: 'production', DOCS_ENABLED: 'true' } })
+  t.equal((await enabled.inject({ url: '/docs/json' })).statusCode, 200, 'DOCS_ENABLED=true turns them on in production')
+  const disabled = await build(t, { env: { DOCS_ENABLED: 'false' } })
+  t.equal((await disabled.inject({ url: '/docs/json' })).statusCode, 404, 'DOCS_ENABLED=false turns them off anywhere')
+})

@@ -1,6 +1,7 @@
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import fp from 'fastify-plugin'
+import type { Config } from '../../config.ts'
 
 const tags = [
   { name: 'athletes', description: 'Athletes, their settings and API keys' },
@@ -12,6 +13,9 @@ const tags = [
   { name: 'operations', description: 'Health, pool and query figures, batch jobs, metrics' },
   { name: 'auth', description: 'Strava OAuth sign-in' }
 ]
+
+/** The docs describe every route an attacker could probe, so production serves them only when asked to. */
+export const docsServed = (config: Pick<Config, 'DOCS_ENABLED' | 'NODE_ENV'>) => config.DOCS_ENABLED ?? config.NODE_ENV !== 'production'
 
 /**
  * The OpenAPI 3 document, generated from the route schemas, at /docs/json, and Swagger UI at
@@ -40,8 +44,10 @@ export default fp(async function openApi (app) {
       }
     }
   })
+  if (!docsServed(app.config)) return
   await app.register(swaggerUi, {
     routePrefix: '/docs',
-    uiConfig: { docExpansion: 'list', deepLinking: true }
+    // No validator badge: it would load an image from validator.swagger.io, which the CSP refuses.
+    uiConfig: { docExpansion: 'list', deepLinking: true, validatorUrl: null }
   })
 }, { name: 'openapi' })
