@@ -90,21 +90,26 @@ export function createImportCard (card, { credential, athleteId, onImported }) {
     button.disabled = true
     progress.hidden = false
     card.dataset.state = 'uploading'
+    let reply
     try {
-      const reply = await upload(`/api/athletes/${athleteId()}/imports`, file, { credential: credential(), onProgress: showProgress })
-      status.textContent = 'Done.'
-      renderSummary(summary, reply)
-      form.reset()
-      card.dataset.state = 'done'
-      await onImported()
+      reply = await upload(`/api/athletes/${athleteId()}/imports`, file, { credential: credential(), onProgress: showProgress })
     } catch (err) {
       status.textContent = ''
       showError(err.message)
-      card.dataset.state = 'failed'
     } finally {
       button.disabled = false
       progress.hidden = true
     }
+    // The state changes last, once the card is drawn as it stays: a test waits for it.
+    if (!reply) {
+      card.dataset.state = 'failed'
+      return
+    }
+    status.textContent = 'Done.'
+    renderSummary(summary, reply)
+    form.reset()
+    await onImported()
+    card.dataset.state = 'done'
   })
 
   return {

@@ -1,5 +1,6 @@
-import { run, type Runner, type TaskList } from 'graphile-worker'
+import { run, type TaskList } from 'graphile-worker'
 import { sql } from 'kysely'
+import pg from 'pg'
 import type { Database } from '../db/database.ts'
 import { JOB_SCHEMA, jobLogger } from '../db/job-schema.ts'
 
@@ -76,16 +77,27 @@ export interface WorkerOptions {
  * Starts a runner in this process. It installs no signal handlers (the app's close stops it),
  * and polls every 2 s for jobs whose run time has come (deferred syncs, retries); new jobs
  * arrive through LISTEN without waiting for a poll.
+ *
+ * The runner gets a pool of ours rather than a connection string, so that `stop` ends it
+ * once the runner has let go, before the embedded server stops: an idle connection left
+ * open would be terminated by the server and surface as an unhandled error at shutdown.
  */
-export async function startWorker ({ connectionString, concurrency, taskList, log }: WorkerOptions): Promise<Runner> {
-  return run({
-    connectionString,
+export async function startWorker ({ connectionString, concurrency, taskList, log }: WorkerOptions): Promise<{ stop: () => Promise<void> }> {
+  const pool = new pg.Pool({ connectionString, max: concurrency + 2 })
+  pool.on('error', err => log?.(`job engine connection lost: ${err.message}`))
+  const runner = await run({
+    pgPool: pool,
     schema: JOB_SCHEMA,
     concurrency,
-    maxPoolSize: concurrency + 2,
     noHandleSignals: true,
     pollInterval: 2000,
     logger: jobLogger(log),
     taskList
   })
+  return {
+    async stop () {
+      await runner.stop()
+      await pool.end()
+    }
+  }
 }
