@@ -1,5 +1,5 @@
 import { dayToSeconds, fixed } from './format.js'
-import { bars, createPlot, dayAxis, hatch, isNarrow, shadeDays, tooltipPlugin, valueAxis } from './plot.js'
+import { bars, createPlot, dayAxis, hatch, isNarrow, redrawOnResize, shadeDays, tooltipPlugin, valueAxis } from './plot.js'
 import { ZONE_TITLES, ZONES, zoneRanges } from './zones.js'
 
 const colors = {
@@ -145,12 +145,7 @@ export function createAcwrChart (container) {
       createPlot(ratioOptions(width, acwr.days, kind, bands), series.ratio, ratioPanel)
     ]
   }
-  let lastWidth = container.clientWidth
-  new window.ResizeObserver(() => {
-    if (container.clientWidth === lastWidth) return
-    lastWidth = container.clientWidth
-    draw()
-  }).observe(container)
+  redrawOnResize(container, draw)
   return {
     render (acwr, kind, bands) {
       last = { acwr, kind, bands }

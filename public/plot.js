@@ -107,6 +107,16 @@ export function tooltipPlugin (rows) {
   }
 }
 
+/** Calls `draw` when the container's width changes: uPlot sizes its canvas once, in pixels. */
+export function redrawOnResize (container, draw) {
+  let lastWidth = container.clientWidth
+  new window.ResizeObserver(() => {
+    if (container.clientWidth === lastWidth) return
+    lastWidth = container.clientWidth
+    draw()
+  }).observe(container)
+}
+
 export function createPlot (options, data, target) {
   return new UPlot(options, data, target)
 }

@@ -1,5 +1,5 @@
 import { dayToSeconds, fixed, signed } from './format.js'
-import { createPlot, dayAxis, isNarrow, tooltipPlugin, valueAxis } from './plot.js'
+import { createPlot, dayAxis, isNarrow, redrawOnResize, tooltipPlugin, valueAxis } from './plot.js'
 
 /** The performance management chart: fitness (CTL) and fatigue (ATL) as lines, form (TSB) on an axis of its own. */
 
@@ -96,12 +96,7 @@ export function createPmcChart (container) {
     if (!last) return
     plot = createPlot(pmcOptions(container.clientWidth, last.pmc, last.kind), toPmcSeries(last.pmc.days, last.kind), container)
   }
-  let lastWidth = container.clientWidth
-  new window.ResizeObserver(() => {
-    if (container.clientWidth === lastWidth) return
-    lastWidth = container.clientWidth
-    draw()
-  }).observe(container)
+  redrawOnResize(container, draw)
   return {
     render (pmc, kind) {
       last = { pmc, kind }
