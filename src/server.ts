@@ -1,4 +1,5 @@
 import closeWithGrace from 'close-with-grace'
+import { recalculateAcwr } from './acwr/recalculate.ts'
 import { buildApp, type App } from './app.ts'
 import { ConfigError, loadConfig } from './config.ts'
 import { openDatabaseServer, type DatabaseServer } from './db/database-server.ts'
@@ -30,11 +31,30 @@ async function start (): Promise<void> {
   const database = opened.database = await openDatabaseServer(config, log, { ownProcessGroup: true })
   const applied = await migrateDatabaseAt(database.url)
   const app = opened.app = await buildApp({ config, databaseUrl: database.url })
-  if (applied.length > 0) app.log.info({ migrations: applied }, 'applied pending migrations')
   await app.ready()
+  if (applied.length > 0) {
+    app.log.info({ migrations: applied }, 'applied pending migrations')
+    await rebuildSeriesAfterMigrations(app)
+  }
   await seedDemoOnFirstStart(app.db, config, app.log)
   const address = await app.listen({ port: config.PORT, host: config.HOST })
   app.log.info(`trainload listening on ${address}`)
+}
+
+/**
+ * A migration that changes how loads or series are computed removes the series it makes
+ * stale: it cannot run today's ACWR/PMC statement, which may read columns of later
+ * migrations. Once every migration has run, this rebuilds them, set-based and in parallel
+ * batches, before the service answers; athletes whose series is current write nothing.
+ */
+async function rebuildSeriesAfterMigrations (app: App): Promise<void> {
+  const result = await recalculateAcwr(app.db, {
+    from: 'roll-forward',
+    batchSize: app.config.ACWR_BATCH_ATHLETES,
+    concurrency: app.config.ACWR_RECOMPUTE_CONCURRENCY,
+    onAthleteFailed: (athleteId, err) => app.log.error({ err, athleteId }, 'rebuilding the ACWR and PMC series failed for one athlete')
+  })
+  app.log.info(result, 'ACWR and PMC series up to date after the migrations')
 }
 
 /**
