@@ -26,6 +26,18 @@ function serverUrl (database = 'postgres'): string {
 const withAdminClient = <T>(run: (client: pg.Client) => Promise<T>) => withClient(serverUrl(), run)
 
 /**
+ * An empty database of this test's own (no migrations applied), dropped when the test ends:
+ * for tests that migrate step by step or change the schema itself.
+ */
+export async function createEmptyDatabase (t: Test): Promise<string> {
+  const name = `trainload_scratch_${process.pid}_${randomBytes(4).toString('hex')}`
+  await withAdminClient(client => client.query(`create database ${pg.escapeIdentifier(name)}`))
+  t.teardown(() => withAdminClient(client =>
+    client.query(`drop database if exists ${pg.escapeIdentifier(name)} with (force)`)))
+  return serverUrl(name)
+}
+
+/**
  * A database of this test's own, cloned from the migrated template, dropped when the test
  * ends. Test files run in parallel without sharing rows.
  */

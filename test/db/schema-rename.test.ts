@@ -9,6 +9,7 @@ import { generateTypes } from '../../db/generate-types.ts'
 import { withClient } from '../../src/db/database.ts'
 import { migrateDatabaseAt } from '../../src/db/migrations.ts'
 import { checkStatements } from '../../src/db/statement-check.ts'
+import { createEmptyDatabase } from '../helper.ts'
 
 // A column renamed by a migration must break the build wherever a query still names it: tsc
 // for queries written with the builder (once the types are regenerated), db:verify's
@@ -48,20 +49,6 @@ const renames: Rename[] = [
 
 const copyName = (rename: Rename) => `src-${rename.table}-${rename.column}`
 
-async function scratchDatabase (): Promise<string> {
-  const server = process.env.TRAINLOAD_TEST_SERVER_URL
-  if (!server) throw new Error('Run the tests with `npm test`, which prepares the test database server.')
-  const name = `trainload_rename_${process.pid}`
-  const url = new URL(server)
-  url.pathname = '/postgres'
-  const admin = url.href
-  await withClient(admin, client => client.query(`create database ${pg.escapeIdentifier(name)}`))
-  t.teardown(() => withClient(admin, client => client.query(`drop database if exists ${pg.escapeIdentifier(name)} with (force)`)))
-  url.pathname = `/${name}`
-  await migrateDatabaseAt(url.href)
-  return url.href
-}
-
 const renameColumn = (url: string, table: string, from: string, to: string) =>
   withClient(url, client => client.query(`alter table ${pg.escapeIdentifier(table)} rename column ${pg.escapeIdentifier(from)} to ${pg.escapeIdentifier(to)}`))
 
@@ -79,7 +66,8 @@ async function typecheckCopies (dir: string): Promise<string> {
 }
 
 t.test('renaming a column that queries name fails tsc or the statement check, naming each query', async t => {
-  const url = await scratchDatabase()
+  const url = await createEmptyDatabase(t)
+  await migrateDatabaseAt(url)
   const dir = await mkdtemp(join(tmpdir(), 'trainload-rename-'))
   t.teardown(() => rm(dir, { recursive: true, force: true }))
 

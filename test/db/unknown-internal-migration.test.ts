@@ -3,25 +3,11 @@ import path from 'node:path'
 import { FileMigrationProvider, Kysely, Migrator, PostgresDialect, sql } from 'kysely'
 import pg from 'pg'
 import t from 'tap'
-import { withClient } from '../../src/db/database.ts'
+import { createEmptyDatabase } from '../helper.ts'
 import { migrationFolder } from '../../src/db/migrations.ts'
 
-/** An empty database of this test's own, dropped at the end. */
-async function scratchDatabase (): Promise<string> {
-  const server = process.env.TRAINLOAD_TEST_SERVER_URL
-  if (!server) throw new Error('Run the tests with `npm test`, which prepares the test database server.')
-  const name = `trainload_unknown_hr_${process.pid}`
-  const url = new URL(server)
-  url.pathname = '/postgres'
-  const admin = url.href
-  await withClient(admin, client => client.query(`create database ${pg.escapeIdentifier(name)}`))
-  t.teardown(() => withClient(admin, client => client.query(`drop database if exists ${pg.escapeIdentifier(name)} with (force)`)))
-  url.pathname = `/${name}`
-  return url.href
-}
-
 t.test('the unknown-heart-rate migration turns the stored TRIMP 0 of activities without heart rate into null and empties the series', async t => {
-  const db = new Kysely<any>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: await scratchDatabase(), max: 1 }) }) })
+  const db = new Kysely<any>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: await createEmptyDatabase(t), max: 1 }) }) })
   t.teardown(() => db.destroy())
   const migrator = new Migrator({ db, provider: new FileMigrationProvider({ fs, path, migrationFolder }) })
   const before = await migrator.migrateTo('20261202160000_sport_load_rules')
