@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 
 /** An activity as the fake's API returns it: Strava's summary fields, plus the detail-only RPE. */
@@ -70,6 +71,8 @@ const newestFirst = (a: FakeActivity, b: FakeActivity) => epoch(b.start_date) - 
 export interface ApiAuth {
   /** The athlete a bearer token belongs to, or undefined when it is unknown, expired or revoked. */
   athleteOf: (accessToken: string) => number | undefined
+  /** Delay before an API call is handled, read on every call so it can change between phases. */
+  latencyMs?: () => number
 }
 
 /** Every athlete's activities on the fake, and the API routes that serve them. */
@@ -115,6 +118,8 @@ const unauthorized = (reply: FastifyReply) =>
 /** GET /api/v3/athlete/activities and GET /api/v3/activities/:id, rate limited. */
 export function registerApiRoutes (app: FastifyInstance, store: FakeActivityStore, limits: FakeRateLimits, auth: ApiAuth): void {
   const gate = async (request: FastifyRequest, reply: FastifyReply): Promise<number | undefined> => {
+    const latencyMs = auth.latencyMs?.() ?? 0
+    if (latencyMs > 0) await sleep(latencyMs)
     if (!limits.take()) {
       limits.headers(reply).code(429).send({ message: 'Rate Limit Exceeded', errors: [{ resource: 'Application', field: 'rate limit', code: 'exceeded' }] })
       return undefined

@@ -8,6 +8,8 @@ export interface FakeStravaOptions {
   clientSecret?: string
   /** Delay before a token call is handled. */
   latencyMs?: number
+  /** Delay before an API call (activity list, activity) is handled. */
+  apiLatencyMs?: number
   /** Share of token calls answered 503 at random. */
   failureRate?: number
   /** `strava`: `{ message, errors: [{ resource, field, code }] }`; `oauth`: `{ error }`. */
@@ -122,7 +124,7 @@ interface FakeSettings {
   clientId: string
   clientSecret: string
   random: () => number
-  state: { latencyMs: number, failureRate: number, errorStyle: 'strava' | 'oauth', expiresInS: number, grantedScope?: string }
+  state: { latencyMs: number, apiLatencyMs: number, failureRate: number, errorStyle: 'strava' | 'oauth', expiresInS: number, grantedScope?: string }
   pendingFailures: InjectedFailure[]
 }
 
@@ -209,6 +211,7 @@ export async function startFakeStrava (options: FakeStravaOptions = {}) {
     random: options.random ?? Math.random,
     state: {
       latencyMs: options.latencyMs ?? 0,
+      apiLatencyMs: options.apiLatencyMs ?? 0,
       failureRate: options.failureRate ?? 0,
       errorStyle: options.errorStyle ?? 'strava',
       expiresInS: options.expiresInS ?? 6 * 3600,
@@ -223,7 +226,7 @@ export async function startFakeStrava (options: FakeStravaOptions = {}) {
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' },
     (_request, body, done) => done(null, Object.fromEntries(new URLSearchParams(body as string))))
   registerRoutes(app, settings, ledger)
-  registerApiRoutes(app, activities, rateLimits, { athleteOf: ledger.apiAthleteOf })
+  registerApiRoutes(app, activities, rateLimits, { athleteOf: ledger.apiAthleteOf, latencyMs: () => settings.state.apiLatencyMs })
   const url = await app.listen({ host: '127.0.0.1', port: 0 })
 
   return {
@@ -231,7 +234,7 @@ export async function startFakeStrava (options: FakeStravaOptions = {}) {
     clientId: settings.clientId,
     clientSecret: settings.clientSecret,
     calls: ledger.calls,
-    /** Latency, failure rate, error style, token lifetime and granted scope; change them between phases. */
+    /** Token and API latency, failure rate, error style, token lifetime and granted scope; change them between phases. */
     state: settings.state,
     /** An athlete who has logged in: returns the tokens Strava gave them. */
     addAthlete: (athleteId: number): FakeTokenSet => ledger.issueTokens(athleteId),

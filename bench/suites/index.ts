@@ -5,6 +5,7 @@ import { apiSuite } from './api.ts'
 import { importSuite } from './import.ts'
 import { poolSuite } from './pool.ts'
 import { stormSuite } from './storm.ts'
+import { syncSuite } from './sync.ts'
 import { tokensSuite } from './tokens.ts'
 
 /** Every suite, in the order `npm run bench` runs them. */
@@ -15,5 +16,6 @@ export const suites: readonly Suite[] = [
   apiSuite,
   tokensSuite,
   importSuite,
-  stormSuite
+  stormSuite,
+  syncSuite
 ]
