@@ -86,6 +86,10 @@ export const ConfigSchema = Type.Object({
   STRAVA_SUBSCRIPTION_ID: Type.Optional(Type.Integer({ minimum: 1, description: 'when set, webhook events of another subscription are ignored' })),
   STRAVA_RECONCILE_INTERVAL_S: Type.Integer({ minimum: 0, default: 86_400, description: 'how often every athlete\'s recent window is re-listed from Strava; 0 is off' }),
   STRAVA_RECONCILE_DAYS: PositiveInteger(30, 'days re-listed by a sync of an athlete whose backfill is complete'),
+  STRAVA_DATA_RETENTION_DAYS: Type.Optional(Type.Integer({
+    minimum: 1,
+    description: 'when set, Strava-sourced activities older than this many days keep only their day, sport and loads; unset keeps everything'
+  })),
 
   ACWR_BATCH_ATHLETES: PositiveInteger(200, 'athletes per transaction in a batch ACWR recompute'),
   ACWR_RECOMPUTE_CONCURRENCY: PositiveInteger(2, 'batches of athletes a fleet ACWR recompute runs at once, each on its own pool connection'),
@@ -115,7 +119,18 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     throw new ConfigError(`Invalid configuration:\n${lines?.join('\n') ?? (err as Error).message}`)
   }
   trustProxyOption(config.TRUST_PROXY)
+  checkRetention(config)
   return config
+}
+
+/**
+ * A recent-window re-list reaching past the retention period would fetch the fields that
+ * retention drops, and rewrite those activities at every reconciliation.
+ */
+function checkRetention ({ STRAVA_DATA_RETENTION_DAYS: retention, STRAVA_RECONCILE_DAYS: reconcile }: Config): void {
+  if (retention === undefined || retention >= reconcile) return
+  throw new ConfigError(`Invalid configuration:\n  STRAVA_DATA_RETENTION_DAYS: ${retention} is shorter than STRAVA_RECONCILE_DAYS (${reconcile}), ` +
+    `so each re-list would fetch again the Strava fields retention drops; set STRAVA_RECONCILE_DAYS to ${retention} or less`)
 }
 
 /** Names proxy-addr understands for whole address ranges (loopback, link-local, private). */

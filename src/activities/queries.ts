@@ -184,8 +184,9 @@ export async function listActivityRows (db: Database, athleteId: number, { from,
 export async function listHeartRateActivities (trx: Transaction<DB>, athleteIds: number[]) {
   return trx.selectFrom('activities')
     .select(['athlete_id', 'id', 'moving_time_s', 'average_heartrate', 'trimp'])
-    .$narrowType<{ average_heartrate: number }>()
+    .$narrowType<{ moving_time_s: number, average_heartrate: number }>()
     .where('athlete_id', '=', anyOf(athleteIds))
+    .where('moving_time_s', 'is not', null)
     .where('average_heartrate', 'is not', null)
     .execute()
 }

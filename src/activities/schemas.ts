@@ -86,7 +86,7 @@ export const Activity = Type.Object({
   sportType: Type.String(),
   startDateLocal: Type.String(),
   day: Type.String(),
-  movingTimeS: Type.Integer(),
+  movingTimeS: Nullable(Type.Integer({ description: 'null once the raw fields of a Strava activity have expired (STRAVA_DATA_RETENTION_DAYS)' })),
   distanceM: Measures.distanceM,
   elevationGainM: Measures.elevationGainM,
   averageHeartrate: Measures.averageHeartrate,

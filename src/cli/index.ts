@@ -8,9 +8,10 @@ import { registerTokenCommands } from './tokens.ts'
 import { registerAcwrCommands } from './acwr.ts'
 import { registerSeedCommands } from './seed.ts'
 import { registerImportCommand } from './import.ts'
+import { registerStravaCommands } from './strava.ts'
 
 const program = new Command('trainload')
-  .description('Operate trainload: migrations, ACWR recomputes, Strava tokens, demo data, export imports.')
+  .description('Operate trainload: migrations, ACWR recomputes, Strava tokens and sync, demo data, export imports.')
   .showHelpAfterError()
 
 program.command('migrate')
@@ -26,6 +27,7 @@ registerCheck(program)
 registerAcwrCommands(program)
 registerSeedCommands(program)
 registerImportCommand(program)
+registerStravaCommands(program)
 
 program.parseAsync().catch(err => {
   process.stderr.write(`${err instanceof ConfigError ? err.message : `trainload: ${err.message}`}\n`)

@@ -21,7 +21,7 @@ export interface Activities {
   id: number;
   local_time_basis: "client" | "strava" | "file" | "athlete-timezone" | null;
   max_heartrate: number | null;
-  moving_time_s: number;
+  moving_time_s: number | null;
   name: string | null;
   perceived_effort: number | null;
   source: Generated<"api" | "strava" | "import">;

@@ -6,6 +6,7 @@ import { startWorker } from './jobs.ts'
 import syncRoutes from './routes.ts'
 import webhookRoutes from './webhook-routes.ts'
 import { pruneWebhookEvents } from './webhooks.ts'
+import { queueRetention, RETENTION_INTERVAL_MS } from './retention.ts'
 import { queueAthleteSyncs } from './service.ts'
 import type { SyncDependencies } from './sync.ts'
 import { syncTaskList } from './tasks.ts'
@@ -48,10 +49,19 @@ export default fp(async function stravaSync (app) {
     })
     app.addHook('onClose', async () => { await runner.stop() })
     if (config.STRAVA_RECONCILE_INTERVAL_S > 0) scheduleReconcile(app, config.STRAVA_RECONCILE_INTERVAL_S)
+    if (config.STRAVA_DATA_RETENTION_DAYS !== undefined) await scheduleRetention(app, config.STRAVA_DATA_RETENTION_DAYS, now)
   }
   await app.register(syncRoutes)
   await app.register(webhookRoutes)
 }, { name: 'strava-sync', dependencies: ['config', 'database', 'tokens', 'auth', 'openapi'] })
+
+/** Runs `tick` every `intervalMs` until the app closes; a failed tick is logged, and the next one comes. */
+function every (app: FastifyInstance, intervalMs: number, what: string, tick: () => Promise<void>): void {
+  const timer = setInterval(() => {
+    tick().catch(err => app.log.error({ err }, `${what} failed`))
+  }, intervalMs).unref()
+  app.addHook('onClose', async () => { clearInterval(timer) })
+}
 
 /**
  * Every `intervalS` seconds, queues a sync of every connected athlete: an athlete whose
@@ -60,10 +70,17 @@ export default fp(async function stravaSync (app) {
  * as the job key keeps one waiting sync per athlete.
  */
 function scheduleReconcile (app: FastifyInstance, intervalS: number): void {
-  const timer = setInterval(() => {
-    Promise.all([queueAthleteSyncs(app.db, undefined), pruneWebhookEvents(app.db)])
-      .then(([queued, pruned]) => app.log.info({ athletes: queued.length, webhookEventsPruned: pruned }, 'Strava reconciliation queued'))
-      .catch(err => app.log.error({ err }, 'queuing the Strava reconciliation failed'))
-  }, intervalS * 1000).unref()
-  app.addHook('onClose', async () => { clearInterval(timer) })
+  every(app, intervalS * 1000, 'queuing the Strava reconciliation', async () => {
+    const [queued, pruned] = await Promise.all([queueAthleteSyncs(app.db, undefined), pruneWebhookEvents(app.db)])
+    app.log.info({ athletes: queued.length, webhookEventsPruned: pruned }, 'Strava reconciliation queued')
+  })
+}
+
+/**
+ * Queues the retention job for the next whole hour now and every hour after: the job key
+ * makes it one run per hour however many instances ask (src/strava/retention.ts).
+ */
+async function scheduleRetention (app: FastifyInstance, retentionDays: number, now: () => Date): Promise<void> {
+  await queueRetention(app.db, retentionDays, now())
+  every(app, RETENTION_INTERVAL_MS, 'queuing the Strava data retention', () => queueRetention(app.db, retentionDays, now()))
 }

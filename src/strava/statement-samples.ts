@@ -2,6 +2,7 @@ import { inTransaction, type StatementSample } from '../db/statement-check.ts'
 import { readBudgetStatus, recordStatedUsage, takeReadBudget } from './budget.ts'
 import { queueAthleteTask, queueSyncs, removeQueuedSync } from './jobs.ts'
 import { connectedAthletes, countSyncStates, loadSyncState, markQueued, recordPage, tokenStatus, upsertSyncState } from './queries.ts'
+import { countExpiredStravaActivities, dropExpiredStravaFields, queueRetention } from './retention.ts'
 
 const at = new Date('2026-03-02T10:07:30Z')
 
@@ -18,5 +19,8 @@ export const statementSamples: StatementSample[] = [
   { name: 'recordPage', run: db => inTransaction(db, trx => recordPage(trx, 1, { backfillPages: 3 })) },
   { name: 'countSyncStates', run: db => countSyncStates(db) },
   { name: 'connectedAthletes', run: db => connectedAthletes(db, [1]) },
-  { name: 'tokenStatus', run: db => tokenStatus(db, 1) }
+  { name: 'tokenStatus', run: db => tokenStatus(db, 1) },
+  { name: 'countExpiredStravaActivities', run: db => countExpiredStravaActivities(db, '2026-01-01') },
+  { name: 'dropExpiredStravaFields', run: db => dropExpiredStravaFields(db, { retentionDays: 30, now: at }) },
+  { name: 'queueRetention', run: db => queueRetention(db, 30, at) }
 ]

@@ -8,6 +8,7 @@ import { BudgetSpentError } from './api-client.ts'
 import { disconnectAthlete } from './disconnect.ts'
 import { athleteQueue, PRIORITY, queueSync, type ActivityPayload, type SyncPayload } from './jobs.ts'
 import { resetBackfill, upsertSyncState } from './queries.ts'
+import { retentionTask } from './retention.ts'
 import { syncAthlete, writePage, type SyncDependencies, type SyncOutcome } from './sync.ts'
 
 const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err)).slice(0, 500)
@@ -95,6 +96,7 @@ export function syncTaskList (deps: SyncDependencies, log: FastifyBaseLogger): T
         // An athlete deleted since the event has nothing left to disconnect.
         if ((err as { statusCode?: number }).statusCode !== 404) throw err
       })
-    }
+    },
+    'strava-retention': retentionTask(deps.db, deps.now, log)
   }
 }
