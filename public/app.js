@@ -4,7 +4,9 @@ import { createAcwrChart } from './chart.js'
 import { createImportCard } from './import.js'
 import { createPmcChart, describeForm } from './pmc-chart.js'
 import { localDay } from './format.js'
-import { describeModel, renderPanelError, renderPool, renderStatus, renderTokens } from './panels.js'
+import { describeModel, renderFleet, renderPanelError, renderPool, renderStatus, renderTokens } from './panels.js'
+import { session } from './session.js'
+import { createStravaCard } from './strava.js'
 import { changedSettings, renderSettings, showModelFields, validateSettings, watchSettings } from './settings.js'
 import { bandsOf } from './zones.js'
 
@@ -13,13 +15,6 @@ const $ = selector => document.querySelector(selector)
 const controls = $('#controls').elements
 const chart = createAcwrChart($('#chart'))
 const pmcChart = createPmcChart($('#pmc-chart'))
-
-/** The credential lives in this tab's sessionStorage only: gone when the tab closes. */
-const session = {
-  load: () => JSON.parse(sessionStorage.getItem('trainload.session') ?? 'null'),
-  save: value => sessionStorage.setItem('trainload.session', JSON.stringify(value)),
-  clear: () => sessionStorage.removeItem('trainload.session')
-}
 
 const state = {
   credential: null,
@@ -31,7 +26,8 @@ const state = {
   pmc: null,
   poll: null,
   athletes: [],
-  nextCursor: null
+  nextCursor: null,
+  stravaLogin: false
 }
 const api = (path, options) => apiRequest(path, { credential: state.credential, ...options })
 
@@ -64,10 +60,37 @@ const activities = createActivityList($('#activities'), {
   onChange: () => loadAcwr()
 })
 
+/** Everything that shows activities, after activities arrived or left. */
+const reloadActivities = () => Promise.all([loadAcwr(), activities.load(state.athleteId)])
+
+const strava = createStravaCard($('#strava'), {
+  api,
+  run: action => guarded(action, '#strava .error'),
+  dialog: $('#confirm'),
+  canConnect: () => ({ login: state.stravaLogin, athlete: !state.isAdmin }),
+  onActivitiesChanged: reloadActivities
+})
+
+/**
+ * Whether this service can log in with Strava, from the public /health (its 503 reply says so
+ * too): the sign-in card and the Strava card offer the login only where it can work.
+ */
+async function loadStravaLogin () {
+  try {
+    const health = await (await fetch('/health')).json()
+    state.stravaLogin = health.stravaLogin === true
+  } catch {
+    state.stravaLogin = false
+  }
+  $('#strava-login').hidden = !state.stravaLogin
+  $('#sign-in').dataset.stravaLogin = state.stravaLogin ? 'on' : 'off'
+}
+const stravaLoginKnown = loadStravaLogin()
+
 const importCard = createImportCard($('#import'), {
   credential: () => state.credential,
   athleteId: () => state.athleteId,
-  onImported: guarded(() => Promise.all([loadAcwr(), activities.load(state.athleteId)]))
+  onImported: guarded(reloadActivities)
 })
 
 function selectedRange () {
@@ -126,7 +149,8 @@ async function showAthlete (athleteId) {
   showMessage('#settings .form-error')
   $('#settings .saved').textContent = ''
   importCard.reset()
-  await Promise.all([loadAcwr(), activities.load(athleteId)])
+  // A Strava card that cannot load says so on the card; the charts still show.
+  await Promise.all([loadAcwr(), activities.load(athleteId), guarded(() => strava.load(athleteId), '#strava .error')()])
 }
 
 function athleteLabel (athlete) {
@@ -171,14 +195,16 @@ async function searchAthletes () {
 }
 
 async function refreshOperations () {
-  try {
-    const status = await api('/admin/database-optimization-status')
-    renderPool($('#pool'), status)
-    renderTokens($('#tokens'), status)
-  } catch (err) {
-    renderPanelError($('#pool'), err.message)
-    renderPanelError($('#tokens'), err.message)
+  const [database, fleet] = await Promise.allSettled([api('/admin/database-optimization-status'), api('/admin/strava/sync-status')])
+  if (database.status === 'fulfilled') {
+    renderPool($('#pool'), database.value)
+    renderTokens($('#tokens'), database.value)
+  } else {
+    renderPanelError($('#pool'), database.reason.message)
+    renderPanelError($('#tokens'), database.reason.message)
   }
+  if (fleet.status === 'fulfilled') renderFleet($('#fleet'), fleet.value)
+  else renderPanelError($('#fleet'), fleet.reason.message)
 }
 
 /** Who the credential belongs to, from /api/me; null where the service predates that route. */
@@ -203,7 +229,8 @@ async function signIn ({ credential, athleteId }) {
   } else if (!firstAthlete) {
     throw new ApiError(400, 'Enter your athlete id along with your API key.')
   }
-  for (const node of [$('#picker'), $('#pool'), $('#tokens')]) node.hidden = !state.isAdmin
+  for (const node of [$('#picker'), $('#pool'), $('#tokens'), $('#fleet')]) node.hidden = !state.isAdmin
+  await stravaLoginKnown
   $('#sign-in').hidden = true
   $('#dashboard').hidden = false
   $('#sign-out').hidden = false
@@ -220,9 +247,11 @@ function signOut (message) {
   chart.clear()
   pmcChart.clear()
   // Nothing of the previous person's stays on the page.
-  for (const node of [$('#status .body'), $('#pmc .pmc-today'), $('#activities ol'), $('#pool .body'), $('#tokens .body')]) node.replaceChildren()
+  for (const node of [$('#status .body'), $('#pmc .pmc-today'), $('#activities ol'), $('#pool .body'), $('#tokens .body'), $('#fleet .body')]) node.replaceChildren()
+  $('#fleet .queued').textContent = ''
   Object.assign(state, { credential: null, athlete: null, acwr: null, latest: null, pmc: null, poll: null, athletes: [], athleteId: null })
   importCard.reset()
+  strava.reset()
   $('#dashboard').hidden = true
   $('#sign-out').hidden = true
   $('#sign-in').hidden = false
@@ -280,6 +309,11 @@ controls.athleteSearch.addEventListener('input', guarded(searchAthletes))
 controls.range.addEventListener('change', guarded(loadAcwr))
 for (const radio of controls.kind) radio.addEventListener('change', () => state.acwr && drawCharts())
 $('#more-athletes').addEventListener('click', guarded(loadAthletePage))
+$('#fleet .sync-all').addEventListener('click', guarded(async () => {
+  const { queued } = await api('/admin/strava/sync', { method: 'POST' })
+  $('#fleet .queued').textContent = `Queued ${queued === 1 ? '1 athlete' : `${queued} athletes`} with a usable Strava token.`
+  await refreshOperations()
+}))
 $('#sign-out').addEventListener('click', () => signOut())
 
 const saved = session.load()

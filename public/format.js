@@ -20,6 +20,14 @@ export function formatTimestamp (iso) {
   return `${at.getDate()} ${MONTHS[at.getMonth()]} ${at.getFullYear()}, ${pad(at.getHours())}:${pad(at.getMinutes())}`
 }
 
+/** A moment soon: "14:15" when it is today here, else "3 Dec, 01:00". */
+export function formatSoon (iso) {
+  if (!iso) return '–'
+  const at = new Date(iso)
+  const time = `${pad(at.getHours())}:${pad(at.getMinutes())}`
+  return at.toDateString() === new Date().toDateString() ? time : `${at.getDate()} ${MONTHS[at.getMonth()]}, ${time}`
+}
+
 /** The chart axis: "2 Dec", with the year added under January and on the first label. */
 export function formatAxisDate (date, withYear) {
   return withYear ? `${date.getDate()} ${MONTHS[date.getMonth()]}\n${date.getFullYear()}` : `${date.getDate()} ${MONTHS[date.getMonth()]}`

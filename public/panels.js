@@ -1,5 +1,5 @@
 /** Rendering of the dashboard's cards. Values are always set as text, never parsed as HTML. */
-import { fixed, formatDay, formatTimestamp, percent } from './format.js'
+import { fixed, formatDay, formatSoon, formatTimestamp, percent } from './format.js'
 import { CAVEAT, describeBands, describeDivergence, ZONE_ADVICE, ZONE_MARKS, ZONE_TITLES } from './zones.js'
 
 export const element = (tag, text, className) => {
@@ -120,6 +120,35 @@ export function renderTokens (card, { tokens }) {
     ['Invalid (re-authorize)', String(tokens.invalid)],
     ['No token', String(tokens.missing)]
   ]))
+}
+
+const FLEET_STATES = [
+  ['idle', 'Idle'],
+  ['queued', 'Queued'],
+  ['running', 'Running'],
+  ['deferred', 'Waiting for budget'],
+  ['failed', 'Failed'],
+  ['disconnected', 'Disconnected']
+]
+
+function budgetMeter (window, label) {
+  const meter = element('meter')
+  Object.assign(meter, { min: 0, max: window.limit, low: window.limit * 0.7, high: window.limit * 0.9, optimum: 0, value: window.used })
+  meter.setAttribute('aria-label', label)
+  return meter
+}
+
+/** Athletes by Strava sync state, and the read budget every instance shares. */
+export function renderFleet (card, { athletes, budget }) {
+  const { read15min, readDaily } = budget
+  card.querySelector('.body').replaceChildren(
+    definitionList(FLEET_STATES.map(([state, label]) => [label, String(athletes[state])])),
+    element('h3', 'Strava reads'),
+    budgetMeter(read15min, 'Strava reads used in this 15-minute window'),
+    definitionList([['15 minutes', `${read15min.used} / ${read15min.limit} reads`], ['Resets', formatSoon(read15min.resetsAt)]]),
+    budgetMeter(readDaily, 'Strava reads used today'),
+    definitionList([['Today (UTC)', `${readDaily.used} / ${readDaily.limit} reads`], ['Resets', formatSoon(readDaily.resetsAt)]])
+  )
 }
 
 export function renderPanelError (card, message) {

@@ -23,6 +23,7 @@ const Health = Type.Object({
   status: Type.Union([Type.Literal('ok'), Type.Literal('unavailable')]),
   database: DatabaseStatus,
   pool: PoolStats,
+  stravaLogin: Type.Boolean({ description: 'a Strava application is configured (STRAVA_CLIENT_ID and STRAVA_CLIENT_SECRET), so /auth/strava can log athletes in' }),
   loadShedding: Type.Optional(Type.String({
     description: 'present while the instance turns requests away: eventLoopDelay (the event loop lags), heapUsedBytes (the heap nears its limit) or healthCheck (the database failed its health checks)',
     examples: ['heapUsedBytes']
@@ -50,13 +51,15 @@ const healthRoutes: FastifyPluginAsyncTypebox = async app => {
     }
   }, async (request, reply) => {
     const pool = { total: app.pool.totalCount, idle: app.pool.idleCount, waiting: app.pool.waitingCount, max: app.config.DB_POOL_MAX }
+    // Public, so the dashboard's sign-in card offers the Strava login only where it can work.
+    const stravaLogin = app.config.STRAVA_CLIENT_ID !== '' && app.config.STRAVA_CLIENT_SECRET !== ''
     const database = await probeDatabase()
     const { loadShedding } = request
     if (database.status === 'down' || loadShedding !== undefined) {
       return reply.code(503).header('retry-after', RETRY_AFTER_S)
-        .send({ status: 'unavailable' as const, database, pool, ...(loadShedding !== undefined && { loadShedding }) })
+        .send({ status: 'unavailable' as const, database, pool, stravaLogin, ...(loadShedding !== undefined && { loadShedding }) })
     }
-    return { status: 'ok' as const, database, pool }
+    return { status: 'ok' as const, database, pool, stravaLogin }
   })
 }
 

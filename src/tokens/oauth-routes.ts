@@ -1,11 +1,13 @@
 import cookie from '@fastify/cookie'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { onSendAsyncHookHandler } from 'fastify'
 import { Type, type Static } from 'typebox'
 import { ErrorResponse } from '../schemas/common.ts'
 import { CallbackQuery, CallbackReply } from './schemas.ts'
 import { authorizeUrl, completeLogin, createState, grantsActivities, stateExpiry } from './oauth.ts'
 import { cookieMatchesState, STATE_COOKIE, stateCookieOptions, useState } from './oauth-states.ts'
 import { StravaError } from './strava-client.ts'
+import { loginCompletePage, loginFailedPage, prefersHtml } from './login-page.ts'
 import { notifyTokensSaved } from './store.ts'
 
 const badRequest = (message: string) => ({ statusCode: 400, error: 'Bad Request', message })
@@ -20,6 +22,20 @@ const START_AGAIN = 'start again at /auth/strava'
 export const OAUTH_CALLBACK_LIMIT = { max: 10, timeWindow: 60_000 }
 
 type Callback = Static<typeof CallbackQuery>
+
+/**
+ * The callback's reply, as a page for a browser that followed Strava's redirect: the new key
+ * handed to the dashboard, or the refusal with a way back, under the same status. API clients
+ * (Accept: application/json, or none) get the JSON unchanged. It is never stored by a cache:
+ * it carries an API key.
+ */
+const callbackForBrowser: onSendAsyncHookHandler<unknown> = async (request, reply, payload) => {
+  reply.header('cache-control', 'no-store').header('vary', 'Accept')
+  if (!prefersHtml(request.headers.accept) || typeof payload !== 'string') return payload
+  const body = JSON.parse(payload)
+  reply.type('text/html; charset=utf-8')
+  return reply.statusCode === 200 ? loginCompletePage(body) : loginFailedPage(body.message)
+}
 
 const oauthRoutes: FastifyPluginAsyncTypebox = async app => {
   // Only these routes read cookies.
@@ -57,10 +73,12 @@ const oauthRoutes: FastifyPluginAsyncTypebox = async app => {
 
   app.get('/auth/strava/callback', {
     config: { rateLimit: OAUTH_CALLBACK_LIMIT },
+    onSend: callbackForBrowser,
     schema: {
       tags: ['auth'],
       summary: 'Finish the Strava login: store the tokens and issue an API key',
-      description: `A state works once, and only in the browser that started the login. At most ${OAUTH_CALLBACK_LIMIT.max} callbacks a minute per client address.`,
+      description: `A state works once, and only in the browser that started the login. At most ${OAUTH_CALLBACK_LIMIT.max} callbacks a minute per client address. ` +
+        'A browser (Accept preferring text/html) gets a page that signs it in to the dashboard, or one that explains the refusal, under the same status.',
       querystring: CallbackQuery,
       response: { 200: CallbackReply, 400: ErrorResponse, 429: ErrorResponse, 502: ErrorResponse }
     }
