@@ -81,6 +81,8 @@ export class FakeActivityStore {
   /** Activities that take a place in the list's pages but are not shown, as Strava filters some: pages come out short. */
   readonly hidden = new Set<number>()
   readonly listCalls: Array<{ athleteId: number, query: Record<string, string> }> = []
+  /** Awaited before a list page is answered, so a test can act while that request is in flight. */
+  beforeList?: (call: { athleteId: number, query: Record<string, string> }) => Promise<void> | void
 
   add (athleteId: number, activities: FakeActivity[]): void {
     this.byAthlete.set(athleteId, [...(this.byAthlete.get(athleteId) ?? []), ...activities].sort(newestFirst))
@@ -135,6 +137,7 @@ export function registerApiRoutes (app: FastifyInstance, store: FakeActivityStor
     if (athleteId === undefined) return reply
     const query = request.query as Record<string, string>
     store.listCalls.push({ athleteId, query })
+    await store.beforeList?.({ athleteId, query })
     return store.list(athleteId, query)
   })
 

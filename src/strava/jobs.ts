@@ -1,4 +1,5 @@
-import { run, type TaskList } from 'graphile-worker'
+import { EventEmitter } from 'node:events'
+import { run, type TaskList, type WorkerEvents } from 'graphile-worker'
 import { sql } from 'kysely'
 import pg from 'pg'
 import type { Database } from '../db/database.ts'
@@ -74,6 +75,29 @@ export interface WorkerOptions {
 }
 
 /**
+ * A process that dies (SIGKILL, a crash, a lost machine) leaves its running jobs, and the
+ * athletes' queues they belong to, locked by its worker pool, and graphile-worker itself frees
+ * such locks only after four hours: the athlete's sync would wait that long. So each runner's
+ * pool holds a session advisory lock named after the pool's id for as long as it runs, taken
+ * before the pool asks for its first job, and every runner frees, at its start and every
+ * minute, the jobs of pools whose lock nobody holds: their process is gone. A freed sync job
+ * runs again and resumes at the page after the last one written.
+ */
+const POOL_LOCK_CLASS = 0x7472_6c64 // "trld": the first key of pg_advisory_lock(int, int)
+const DEAD_POOL_SWEEP_MS = 60_000
+
+/** Frees the jobs and queues locked by worker pools whose liveness lock is free; returns how many pools. */
+async function freeJobsOfDeadPools (pool: pg.Pool): Promise<number> {
+  // The try-lock is transaction-scoped: it succeeds only for a pool no live session holds, and
+  // ends with the statement. The session holding this runner's own lock is not this one.
+  const { rows: [row] } = await pool.query<{ pools: number }>(`
+    select count(*)::int as pools, ${JOB_SCHEMA}.force_unlock_workers(array_agg(pool_id))
+    from (select distinct locked_by as pool_id from ${JOB_SCHEMA}.jobs where locked_by is not null) as holders
+    where pg_try_advisory_xact_lock($1, hashtext(pool_id))`, [POOL_LOCK_CLASS])
+  return row?.pools ?? 0
+}
+
+/**
  * Starts a runner in this process. It installs no signal handlers (the app's close stops it),
  * and polls every 2 s for jobs whose run time has come (deferred syncs, retries); new jobs
  * arrive through LISTEN without waiting for a poll.
@@ -85,6 +109,12 @@ export interface WorkerOptions {
 export async function startWorker ({ connectionString, concurrency, taskList, log }: WorkerOptions): Promise<{ stop: () => Promise<void> }> {
   const pool = new pg.Pool({ connectionString, max: concurrency + 2 })
   pool.on('error', err => log?.(`job engine connection lost: ${err.message}`))
+  const liveness = new pg.Client({ connectionString })
+  liveness.on('error', err => log?.(`job engine liveness session lost: ${err.message}`))
+  await liveness.connect()
+  const events: WorkerEvents = new EventEmitter()
+  const poolLocked = new Promise<string>(resolve => events.once('pool:create', ({ workerPool }) => resolve(workerPool.id)))
+    .then(poolId => liveness.query('select pg_advisory_lock($1, hashtext($2))', [POOL_LOCK_CLASS, poolId]))
   const runner = await run({
     pgPool: pool,
     schema: JOB_SCHEMA,
@@ -92,12 +122,30 @@ export async function startWorker ({ connectionString, concurrency, taskList, lo
     noHandleSignals: true,
     pollInterval: 2000,
     logger: jobLogger(log),
+    events,
+    // Asked before every job: no job is taken before the pool's liveness lock is held.
+    forbiddenFlags: () => poolLocked.then(() => null),
     taskList
   })
+  const sweep = () => freeJobsOfDeadPools(pool)
+    .then(pools => { if (pools > 0) log?.(`freed the jobs of ${pools} worker pool(s) whose process is gone`) })
+  try {
+    await poolLocked
+    await sweep()
+  } catch (err) {
+    await runner.stop()
+    await Promise.all([pool.end(), liveness.end()])
+    throw err
+  }
+  const timer = setInterval(() => {
+    sweep().catch(err => log?.(`freeing the jobs of dead worker pools failed: ${(err as Error).message}`))
+  }, DEAD_POOL_SWEEP_MS).unref()
   return {
     async stop () {
+      clearInterval(timer)
       await runner.stop()
-      await pool.end()
+      // The lock goes last: until the runner has stopped, its jobs are its own.
+      await Promise.all([pool.end(), liveness.end()])
     }
   }
 }
