@@ -52,6 +52,12 @@ export const ConfigSchema = Type.Object({
     'activities one athlete may store; a batch or import that would pass it is a 409 and writes nothing'),
 
   ADMIN_TOKEN: Type.Optional(Type.String({ minLength: 32, description: 'bearer token for /admin/* and /metrics' })),
+  API_KEY_CACHE_MS: Type.Integer({
+    minimum: 0,
+    maximum: 10_000,
+    default: 2000,
+    description: 'how long an instance trusts an API key it has checked; a key revoked on another instance stops working there within this time; 0 checks every request'
+  }),
   LOAD_SHEDDING: Type.Boolean({ default: true, description: 'answer 503 when the event loop lags, the heap nears its limit or the database fails its health checks' }),
   CORS_ORIGINS: Type.String({ default: '', description: 'comma-separated origins allowed by CORS' }),
   TRUST_PROXY: Type.String({

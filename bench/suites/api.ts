@@ -14,7 +14,7 @@ const sizes: Record<Mode, ApiSizes> = {
   full: { connections: 50, seconds: 10, rounds: 3, warmupSeconds: 2, historyDays: 730 }
 }
 
-const ACWR_SHARE_TARGET = atLeast(30, '%')
+const ACWR_SHARE_TARGET = atLeast(40, '%')
 
 /** The physical floor for a JSON read: Fastify with nothing but one route returning a constant. */
 async function listenBareRoute (body: unknown) {
@@ -25,7 +25,7 @@ async function listenBareRoute (body: unknown) {
 }
 
 /**
- * Both routes under the same load, in turn. Until issue 4's routes exist the ACWR side is
+ * Both routes under the same load, in turn. While the ACWR route is missing the ACWR side is
  * reported as not run, and the bare route serves a synthetic body of the contract's shape.
  */
 async function acwrAgainstBareRoute (context: SuiteContext, size: ApiSizes, server: ListeningApp): Promise<CaseOutcome[]> {

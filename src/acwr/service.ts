@@ -2,8 +2,8 @@ import { httpErrors } from '@fastify/sensible'
 import type { Database } from '../db/database.ts'
 import { writeForAthlete } from '../db/athlete-writes.ts'
 import { rollAcwrForward } from './engine.ts'
-import { findAcwrState, listAcwrRows, type AcwrRow, type AcwrState } from './queries.ts'
-import { DEFAULT_RANGE_DAYS, MAX_RANGE_DAYS } from './schemas.ts'
+import { findAcwrState, listAcwrRows, type AcwrRow, type AcwrState, type DayRange } from './queries.ts'
+import { MAX_RANGE_DAYS } from './schemas.ts'
 import { bandsFor, zoneOf } from './zones.ts'
 import { DECIMALS, roundTo } from '../schemas/rounding.ts'
 
@@ -13,21 +13,35 @@ export function addDays (day: string, days: number): string {
   return new Date(Date.parse(`${day}T00:00:00Z`) + days * DAY_MS).toISOString().slice(0, 10)
 }
 
-const daysBetween = (from: string, to: string) => Math.round((Date.parse(to) - Date.parse(from)) / DAY_MS)
+/** The series stops short of today: no roll-forward has run yet today for this athlete. */
+const isStale = (state: AcwrState) => state.first_activity_day !== null && state.first_activity_day <= state.today &&
+  (state.last_computed_day === null || state.last_computed_day < state.today)
+
+/** A 400 naming `from` when the resolved range is reversed or too long. */
+function checkRange ({ range_from: from, range_to: to }: AcwrState): void {
+  if (from > to) throw httpErrors.badRequest(`from: must not be after to (${to})`)
+  if ((Date.parse(to) - Date.parse(from)) / DAY_MS + 1 > MAX_RANGE_DAYS) throw httpErrors.badRequest(`from: the range may span at most ${MAX_RANGE_DAYS} days`)
+}
 
 /**
- * The athlete's ACWR state, with the series extended to today first when it stops short:
- * a read up to today never shows a gap, even if no roll-forward has run yet today.
+ * A series read: the range's days with the athlete's state, in one statement while the
+ * series is current. Only a read that returns no days, or finds the series stopping short
+ * of today, reads the state on its own: to answer 404 or 400, or to roll the series forward
+ * to today before reading again, so a read up to today never shows a gap.
  */
-export async function currentState (db: Database, athleteId: number): Promise<AcwrState> {
-  const state = await findAcwrState(db, athleteId)
+export async function readSeries<Row extends AcwrState> (
+  db: Database, athleteId: number, range: DayRange,
+  list: (db: Database, athleteId: number, range: DayRange) => Promise<Row[]>
+): Promise<{ state: AcwrState, rows: Row[] }> {
+  const rows = await list(db, athleteId, range)
+  const [first] = rows
+  if (first && !isStale(first)) return { state: first, rows }
+  const state = await findAcwrState(db, athleteId, range)
   if (!state) throw httpErrors.notFound(`athlete ${athleteId} not found`)
-  const stale = state.first_activity_day !== null && state.first_activity_day <= state.today &&
-    (state.last_computed_day === null || state.last_computed_day < state.today)
-  if (stale) {
-    await writeForAthlete(db, athleteId, (trx, athlete) => rollAcwrForward(trx, [athlete]))
-  }
-  return state
+  checkRange(state)
+  if (!isStale(state)) return { state, rows: rows.length > 0 ? await list(db, athleteId, range) : rows }
+  await writeForAthlete(db, athleteId, (trx, athlete) => rollAcwrForward(trx, [athlete]))
+  return { state, rows: await list(db, athleteId, range) }
 }
 
 function loadValues (load: number, acute: number, chronic: number, ratio: number | null): { load: number, acute: number, chronic: number, ratio: number | null }
@@ -53,20 +67,9 @@ const toDay = (row: AcwrRow) => ({
   divergence: roundTo(row.divergence, DECIMALS.ratio)
 })
 
-/** The requested days, `to` at most today: a 400 naming `from` when the range is reversed or too long. */
-export function resolveRange (today: string, query: { from?: string, to?: string }): { from: string, to: string } {
-  const to = query.to === undefined || query.to > today ? today : query.to
-  const from = query.from ?? addDays(to, 1 - DEFAULT_RANGE_DAYS)
-  if (from > to) throw httpErrors.badRequest(`from: must not be after to (${to})`)
-  if (daysBetween(from, to) + 1 > MAX_RANGE_DAYS) throw httpErrors.badRequest(`from: the range may span at most ${MAX_RANGE_DAYS} days`)
-  return { from, to }
-}
-
 /** One entry per calendar day in the range, from the first activity through today at the latest. */
 export async function acwrSeries (db: Database, athleteId: number, query: { from?: string, to?: string }) {
-  const state = await currentState(db, athleteId)
-  const { from, to } = resolveRange(state.today, query)
-  const rows = await listAcwrRows(db, athleteId, from, to)
+  const { state, rows } = await readSeries(db, athleteId, query, listAcwrRows)
   return {
     athleteId,
     model: state.acwr_model,
@@ -79,8 +82,7 @@ export async function acwrSeries (db: Database, athleteId: number, query: { from
 
 /** Today's entry; a 404 for an athlete without activities up to today. */
 export async function latestAcwr (db: Database, athleteId: number) {
-  const state = await currentState(db, athleteId)
-  const [row] = await listAcwrRows(db, athleteId, state.today, state.today)
+  const { state, rows: [row] } = await readSeries(db, athleteId, { days: 1 }, listAcwrRows)
   if (!row) throw httpErrors.notFound(`athlete ${athleteId} has no activities yet`)
   const bands = bandsFor({ model: state.acwr_model, acuteDays: state.acute_days, chronicDays: state.chronic_days, decayRate: state.decay_rate })
   // The zone is read from the stored values, not the rounded ones, so it never depends on rounding.

@@ -35,13 +35,14 @@ const apiKeyRoutes: FastifyPluginAsyncTypebox = async app => {
   app.delete('/api/athletes/:athleteId/api-keys/:keyId', {
     schema: {
       tags: ['athletes'],
-      summary: 'Revoke one of the athlete\'s API keys; it stops working at once',
+      summary: 'Revoke one of the athlete\'s API keys; it stops working at once on this instance, and within API_KEY_CACHE_MS on the others',
       params: ApiKeyParams,
       response: { 204: Type.Null({ description: 'revoked' }), 404: ErrorResponse }
     }
   }, async (request, reply) => {
     const { athleteId, keyId } = request.params
     if (!await revokeApiKey(app.db, athleteId, keyId)) return reply.notFound(`keyId: athlete ${athleteId} has no API key ${keyId}`)
+    app.apiKeyCache.forgetKey(keyId)
     return reply.code(204).send(null)
   })
 }

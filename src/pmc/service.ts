@@ -1,6 +1,6 @@
 import type { Static } from 'typebox'
 import type { Database } from '../db/database.ts'
-import { currentState, resolveRange } from '../acwr/service.ts'
+import { readSeries } from '../acwr/service.ts'
 import { listPmcRows, type PmcRow } from './queries.ts'
 import type { PmcSeries } from './schemas.ts'
 import { DECIMALS, roundTo } from '../schemas/rounding.ts'
@@ -18,9 +18,7 @@ const valuesOf = (row: PmcRow, load: 'external' | 'internal') => ({
 
 /** One entry per calendar day in the range, from the first activity through today at the latest. */
 export async function pmcSeries (db: Database, athleteId: number, query: { from?: string, to?: string }): Promise<Static<typeof PmcSeries>> {
-  const state = await currentState(db, athleteId)
-  const { from, to } = resolveRange(state.today, query)
-  const rows = await listPmcRows(db, athleteId, from, to)
+  const { state, rows } = await readSeries(db, athleteId, query, listPmcRows)
   return {
     athleteId,
     ctlDays: state.ctl_days,

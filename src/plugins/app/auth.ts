@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { FastifyReply, FastifyRequest, RouteOptions } from 'fastify'
 import fp from 'fastify-plugin'
+import { ApiKeyCache } from '../../athletes/api-key-cache.ts'
 import { findApiKey } from '../../athletes/api-keys.ts'
 import { FAILED_AUTH_LIMIT } from '../external/rate-limit.ts'
 
@@ -17,6 +18,8 @@ declare module 'fastify' {
     requireAthlete: Guard
     /** onRequest hook for routes any valid credential may call, such as /api/me. */
     requireCredential: Guard
+    /** Recently checked API keys; revoking a key must tell it (`forgetKey`). */
+    apiKeyCache: ApiKeyCache
   }
   interface FastifyRequest {
     credential?: Credential
@@ -63,12 +66,14 @@ export default fp(async function auth (app) {
   const adminDigest = digest(app.config.ADMIN_TOKEN!)
   // Comparing fixed-length digests keeps the comparison constant-time whatever the input length.
   const isAdminToken = (credential: string) => timingSafeEqual(digest(credential), adminDigest)
+  const apiKeyCache = new ApiKeyCache(app.config.API_KEY_CACHE_MS)
+  app.decorate('apiKeyCache', apiKeyCache)
 
   async function authenticate (request: FastifyRequest): Promise<Credential | undefined> {
     const presented = parseBearer(request.headers.authorization)
     if (presented === undefined) return undefined
     if (isAdminToken(presented)) return { kind: 'admin' }
-    const key = await findApiKey(app.db, presented)
+    const key = await apiKeyCache.find(presented, apiKey => findApiKey(app.db, apiKey))
     return key && { kind: 'athlete', ...key }
   }
 
