@@ -5,7 +5,9 @@ import { build, TEST_ADMIN_TOKEN } from '../helper.ts'
 import type { App } from '../../src/app.ts'
 
 async function appWithProbeRoutes (t: Parameters<typeof build>[0]): Promise<App> {
+  // No key cache: these tests revoke and stamp keys behind the app's back and read the result at once.
   return build(t, {
+    env: { API_KEY_CACHE_MS: '0' },
     beforeReady: app => {
       app.get('/admin/probe', async request => ({ credential: request.credential }))
       app.get('/api/athletes/:athleteId/probe', async request => ({ credential: request.credential }))
