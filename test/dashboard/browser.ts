@@ -93,7 +93,14 @@ export async function seriousAccessibilityViolations (page: Page): Promise<AxeVi
 }
 
 /** How far the page is wider than its viewport; 0 when nothing overflows sideways. */
-export const horizontalOverflow = (page: Page) => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)
+/**
+ * How far the page overflows sideways, measured two frames on: the charts redraw for a new
+ * width from a ResizeObserver, which runs in the frame after a viewport change.
+ */
+export const horizontalOverflow = (page: Page) => page.evaluate(async () => {
+  for (let frame = 0; frame < 2; frame++) await new Promise(resolve => requestAnimationFrame(resolve))
+  return document.documentElement.scrollWidth - window.innerWidth
+})
 
 /**
  * A port free on 127.0.0.1 right now, for an app whose PUBLIC_URL (Strava's redirect back)
