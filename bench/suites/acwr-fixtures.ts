@@ -55,8 +55,8 @@ async function insertHistory (db: Database, athleteIds: number[], days: number):
 
 /**
  * Empty copies of acwr_daily (columns, defaults, primary key) for the floors and the loop; the
- * second floor also has acwr_daily's foreign key to athletes, to measure what it costs. The
- * floor copies whole rows, PMC columns included, as the engine writes them. The loop stands
+ * second floor also has the foreign key to athletes that acwr_daily once had, to show what it
+ * cost. The floor copies whole rows, PMC columns included, as the engine writes them. The loop stands
  * for the system that computed ACWR alone, so its copy has no PMC columns and no internal
  * coverage (that system counted a missing heart rate as 0; the bench fleet always has one).
  */

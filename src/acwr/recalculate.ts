@@ -92,8 +92,11 @@ export async function recalculateAcwr (db: Database, options: RecalculateOptions
   const started = performance.now()
   const ids = await listTargets(db, options.athleteIds)
   const concurrency = options.concurrency ?? 1
-  // A fleet smaller than `concurrency` full batches is still split, so every connection works.
-  const batchSize = Math.max(1, Math.min(options.batchSize, Math.ceil(ids.length / concurrency)))
+  // The batches come in a multiple of `concurrency`, of equal size, so the connections end
+  // together: 1,000 athletes at 200 a batch on 2 connections are 6 batches of 167, where 5 of
+  // 200 would leave one connection idle while the other ran the fifth.
+  const rounds = Math.max(1, Math.ceil(ids.length / (options.batchSize * concurrency)))
+  const batchSize = Math.max(1, Math.ceil(ids.length / (rounds * concurrency)))
   const batches = Array.from({ length: Math.ceil(ids.length / batchSize) }, (_, batch) => ids.slice(batch * batchSize, (batch + 1) * batchSize))
   const failedAthleteIds: number[] = []
   // rejectOnClear: batches dropped from the queue settle (as aborted) instead of hanging the run.
