@@ -105,6 +105,10 @@ export const ConfigSchema = Type.Object({
 
 export type Config = Static<typeof ConfigSchema>
 
+/** Whether a Strava application is configured, so that athletes can log in with Strava. */
+export const stravaLoginConfigured = (config: Pick<Config, 'STRAVA_CLIENT_ID' | 'STRAVA_CLIENT_SECRET'>) =>
+  config.STRAVA_CLIENT_ID !== '' && config.STRAVA_CLIENT_SECRET !== ''
+
 export class ConfigError extends Error {}
 
 interface AjvError { instancePath: string, message?: string, params?: { allowedValues?: unknown[] } }

@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { sql } from 'kysely'
 import { Type, type Static } from 'typebox'
 import { RETRY_AFTER_S } from '../db/errors.ts'
+import { stravaLoginConfigured } from '../config.ts'
 
 /** How long the database may take to answer before /health reports it down. */
 const HEALTH_TIMEOUT_MS = 1000
@@ -52,7 +53,7 @@ const healthRoutes: FastifyPluginAsyncTypebox = async app => {
   }, async (request, reply) => {
     const pool = { total: app.pool.totalCount, idle: app.pool.idleCount, waiting: app.pool.waitingCount, max: app.config.DB_POOL_MAX }
     // Public, so the dashboard's sign-in card offers the Strava login only where it can work.
-    const stravaLogin = app.config.STRAVA_CLIENT_ID !== '' && app.config.STRAVA_CLIENT_SECRET !== ''
+    const stravaLogin = stravaLoginConfigured(app.config)
     const database = await probeDatabase()
     const { loadShedding } = request
     if (database.status === 'down' || loadShedding !== undefined) {

@@ -3,9 +3,10 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { onSendAsyncHookHandler } from 'fastify'
 import { Type, type Static } from 'typebox'
 import { ErrorResponse } from '../schemas/common.ts'
+import { stravaLoginConfigured } from '../config.ts'
 import { CallbackQuery, CallbackReply } from './schemas.ts'
 import { authorizeUrl, completeLogin, createState, grantsActivities, stateExpiry } from './oauth.ts'
-import { cookieMatchesState, STATE_COOKIE, stateCookieOptions, useState } from './oauth-states.ts'
+import { consumeState, cookieMatchesState, STATE_COOKIE, stateCookieOptions } from './oauth-states.ts'
 import { StravaError } from './strava-client.ts'
 import { loginCompletePage, loginFailedPage, prefersHtml } from './login-page.ts'
 import { notifyTokensSaved } from './store.ts'
@@ -49,7 +50,7 @@ const oauthRoutes: FastifyPluginAsyncTypebox = async app => {
     if (!cookieMatchesState(cookie, state)) {
       return `state does not belong to this browser: the login must end in the browser that started it, which holds its cookie; ${START_AGAIN}`
     }
-    if (!await useState(app.db, state, expiresAt)) return `state has already been used; ${START_AGAIN}`
+    if (!await consumeState(app.db, state, expiresAt)) return `state has already been used; ${START_AGAIN}`
     return undefined
   }
 
@@ -63,8 +64,16 @@ const oauthRoutes: FastifyPluginAsyncTypebox = async app => {
   }
 
   app.get('/auth/strava', {
-    schema: { tags: ['auth'], summary: 'Start the Strava login: redirects to Strava with a signed state, bound to this browser by a cookie', querystring: Type.Object({}) }
+    schema: {
+      tags: ['auth'],
+      summary: 'Start the Strava login: redirects to Strava with a signed state, bound to this browser by a cookie',
+      description: 'A 404 when this server has no Strava application configured (GET /health says so in `stravaLogin`).',
+      querystring: Type.Object({}),
+      response: { 404: ErrorResponse }
+    }
   }, async (_request, reply) => {
+    // Without a client id Strava would show its own error page; saying so here is clearer.
+    if (!stravaLoginConfigured(app.config)) throw app.httpErrors.notFound('Strava login is not configured on this server: its operator must set STRAVA_CLIENT_ID and STRAVA_CLIENT_SECRET')
     const { STRAVA_BASE_URL, STRAVA_CLIENT_ID, PUBLIC_URL } = app.config
     const state = createState(app.oauthStateKey)
     reply.setCookie(STATE_COOKIE, state, cookieOptions)

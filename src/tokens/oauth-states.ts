@@ -31,7 +31,7 @@ export function cookieMatchesState (cookie: string | undefined, state: string): 
  * state completes at most one login across every instance. Rows are kept until the state
  * expires (after that its signature refuses it anyway), and expired ones are removed here.
  */
-export async function useState (db: Database, state: string, expiresAtS: number): Promise<boolean> {
+export async function consumeState (db: Database, state: string, expiresAtS: number): Promise<boolean> {
   await db.deleteFrom('oauth_states').where('expires_at', '<', sql<Date>`now()`).execute()
   const inserted = await db.insertInto('oauth_states')
     .values({ state_hash: digest(state), expires_at: sql`to_timestamp(${expiresAtS})` })

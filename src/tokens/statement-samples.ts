@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { inTransaction, type StatementSample } from '../db/statement-check.ts'
 import { createTokenCipher } from './crypto.ts'
 import { listTokenHealth } from './health.ts'
-import { useState } from './oauth-states.ts'
+import { consumeState } from './oauth-states.ts'
 import {
   claimDueTokens, countDueTokens, deleteLongInvalidTokens, insertTokenEvents, invalidateToken, loadSealedTokens,
   lockExistingAthletes, recordRefresh, recordRefreshFailure, releaseClaims, rewriteSealedTokens, upsertSealedTokens
@@ -31,5 +31,5 @@ export const statementSamples: StatementSample[] = [
   { name: 'countStaleTokens', run: db => countStaleTokens(db, createTokenCipher(randomBytes(32).toString('base64'))) },
   { name: 'summarizeTokens', run: db => summarizeTokens(db) },
   { name: 'listTokenHealth', run: db => listTokenHealth(db, { status: 'expired', limit: 10, afterAthleteId: 1 }) },
-  { name: 'useState', run: db => useState(db, 'sample-state', 1_900_000_000) }
+  { name: 'consumeState', run: db => consumeState(db, 'sample-state', 1_900_000_000) }
 ]

@@ -4,7 +4,7 @@ import { build, TEST_ADMIN_TOKEN } from '../helper.ts'
 import type { RouteUnderTest } from './hostile-cases.ts'
 import { LeakScan } from './leak-scan.ts'
 import { entryFor, injectOptions, routeCollector } from './requests.ts'
-import { seed, WEBHOOK_VERIFY_TOKEN } from './route-table.ts'
+import { seed, UNREACHABLE_STRAVA, WEBHOOK_VERIFY_TOKEN } from './route-table.ts'
 
 // Rate limiting of repeated failed credentials is pinned in test/plugins/failed-attempts.test.ts;
 // here every request comes from its own address, so only the credential decides.
@@ -29,7 +29,7 @@ function expectedFor (url: string, caller: Caller): 'allowed' | 401 | 403 {
 const scan = new LeakScan()
 const routes: RouteUnderTest[] = []
 const app = await build(t, {
-  env: { CORS_ORIGINS: 'http://localhost:5173', STRAVA_BASE_URL: 'http://127.0.0.1:9', STRAVA_WEBHOOK_VERIFY_TOKEN: WEBHOOK_VERIFY_TOKEN },
+  env: { CORS_ORIGINS: 'http://localhost:5173', ...UNREACHABLE_STRAVA, STRAVA_WEBHOOK_VERIFY_TOKEN: WEBHOOK_VERIFY_TOKEN },
   onLog: scan.onLog,
   onRoute: routeCollector(routes)
 })

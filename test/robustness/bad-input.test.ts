@@ -5,7 +5,7 @@ import { build, TEST_ADMIN_TOKEN } from '../helper.ts'
 import { hostileCases, type Expectation, type HostileCase, type RouteUnderTest } from './hostile-cases.ts'
 import { LeakScan } from './leak-scan.ts'
 import { entryFor, injectOptions, routeCollector } from './requests.ts'
-import { routeTable, seed, WEBHOOK_VERIFY_TOKEN, type RouteEntry, type Seeded } from './route-table.ts'
+import { routeTable, seed, UNREACHABLE_STRAVA, WEBHOOK_VERIFY_TOKEN, type RouteEntry, type Seeded } from './route-table.ts'
 import { listTables, snapshotTables, type TableSnapshot } from './table-snapshot.ts'
 
 const BODY_LIMIT = 16 * 1024
@@ -21,7 +21,7 @@ const MALFORMED_AUTHORIZATION = [
 const scan = new LeakScan()
 const routes: RouteUnderTest[] = []
 const app = await build(t, {
-  env: { BODY_LIMIT_BYTES: String(BODY_LIMIT), CORS_ORIGINS: 'http://localhost:5173', STRAVA_BASE_URL: 'http://127.0.0.1:9', STRAVA_WEBHOOK_VERIFY_TOKEN: WEBHOOK_VERIFY_TOKEN },
+  env: { BODY_LIMIT_BYTES: String(BODY_LIMIT), CORS_ORIGINS: 'http://localhost:5173', ...UNREACHABLE_STRAVA, STRAVA_WEBHOOK_VERIFY_TOKEN: WEBHOOK_VERIFY_TOKEN },
   onLog: scan.onLog,
   onRoute: routeCollector(routes)
 })

@@ -6,6 +6,8 @@ import type { LeakScan } from './leak-scan.ts'
 
 /** The webhook verify token the robustness apps are configured with (STRAVA_WEBHOOK_VERIFY_TOKEN). */
 export const WEBHOOK_VERIFY_TOKEN = 'robustness-webhook-verify-token'
+/** A Strava application that is configured, so the login route redirects, but whose server nothing answers. */
+export const UNREACHABLE_STRAVA = { STRAVA_BASE_URL: 'http://127.0.0.1:9', STRAVA_CLIENT_ID: 'robustness-client', STRAVA_CLIENT_SECRET: 'robustness-secret' }
 
 /** Token material is marked so a scan can find it in any text. */
 export const markedToken = (kind: string) => `LEAKMARK-${kind}-${randomBytes(12).toString('base64url')}`

@@ -34,6 +34,15 @@ t.test('the login redirects to Strava with the client id, callback, scope and a 
   t.ok(isValidState(app.oauthStateKey, location.searchParams.get('state')!))
 })
 
+t.test('without a Strava application configured the login is a 404 that names the settings, and sets no cookie', async t => {
+  const app = await build(t)
+  const res = await app.inject({ url: '/auth/strava' })
+  t.equal(res.statusCode, 404)
+  t.match(res.json().message, /STRAVA_CLIENT_ID and STRAVA_CLIENT_SECRET/)
+  t.notOk(res.headers['set-cookie'], 'no state was issued')
+  t.equal((await app.inject({ url: '/health' })).json().stravaLogin, false, '/health says the same')
+})
+
 t.test('the login sets an HttpOnly, SameSite=Lax cookie holding its state, Secure on an https PUBLIC_URL', async t => {
   const fake = await startFake(t)
   const app = await build(t, { env: { ...stravaEnv(fake), PUBLIC_URL } })
