@@ -29,7 +29,8 @@ function seeded (seed: number): () => number {
 
 /**
  * `days` days of history ending yesterday: each day holds none (40%), one (50%) or two (10%)
- * activities. makeActivities at two a day gives every day a morning and an evening candidate.
+ * activities. makeActivities every half day from yesterday 18:00 UTC dates two candidates on
+ * each day (its times of day are its own), of which a day takes none, the first or both.
  */
 function history (days: number, firstId: number, random: () => number): FakeActivity[] {
   const now = new Date()
