@@ -20,6 +20,15 @@ async function eventually (t: Test, what: string, check: () => Promise<boolean>)
 const event = (fields: Record<string, unknown>) => ({ subscription_id: SUBSCRIPTION_ID, event_time: 1_770_000_000, updates: {}, ...fields })
 const post = (app: App, body: unknown) => app.inject({ method: 'POST', url: '/webhooks/strava', payload: body as Record<string, unknown> })
 
+interface PmcValuesView { load: number | null, ctl: number, atl: number, tsb: number }
+
+/** The athlete's PMC days (GET /api/athletes/:id/pmc) with this query. */
+async function readPmc (app: App, athleteId: number, query = ''): Promise<Array<{ date: string, external: PmcValuesView }>> {
+  const res = await app.inject({ url: `/api/athletes/${athleteId}/pmc${query}`, headers: adminHeaders })
+  if (res.statusCode !== 200) throw new Error(`reading the PMC failed: ${res.body}`)
+  return res.json().days
+}
+
 async function storedActivity (app: App, athleteId: number, id: number) {
   return app.db.selectFrom('activities').select(['name', 'sport_type', 'external_load', 'source']).where('athlete_id', '=', athleteId).where('id', '=', id).executeTakeFirst()
 }
@@ -46,7 +55,7 @@ t.test('the subscription check echoes the challenge only for the configured veri
   t.equal((await unconfigured.inject({ url: '/webhooks/strava?hub.mode=subscribe&hub.challenge=x&hub.verify_token=' })).statusCode, 403, 'no verify token configured refuses every check')
 })
 
-t.test('activity create, update and delete events change the stored activity and the ACWR series; a retried event changes nothing', async t => {
+t.test('activity create, update and delete events change the stored activity and the ACWR and PMC series; a retried event changes nothing', async t => {
   const world = await startSyncWorld(t, { worker: true, env })
   const { app, fake } = world
   const { athleteId, stravaId, activities } = await synced(t, world, 20)
@@ -54,12 +63,20 @@ t.test('activity create, update and delete events change the stored activity and
   const address = await app.listen({ host: '127.0.0.1', port: 0 })
 
   const created = { ...activities[0]!, id: 30_000_000_001, name: 'Evening run', sport_type: 'Run', distance: 12_000 }
+  const day = created.start_date_local.slice(0, 10)
+  const loadOn = async () => (await readAcwr(app, athleteId, `?from=${day}&to=${day}`))[0]!.external.load
+  const pmcOn = async () => (await readPmc(app, athleteId, `?from=${day}&to=${day}`))[0]!.external
+  const series = async () => ({ acwr: await readAcwr(app, athleteId, `?from=${activities.at(-1)!.start_date_local.slice(0, 10)}`), pmc: await readPmc(app, athleteId) })
+  const seriesBeforeCreate = await series()
+  const pmcBeforeCreate = await pmcOn()
+
   fake.activities.add(stravaId, [created])
   const status = await fake.sendWebhook(`${address}/webhooks/strava`, event({ object_type: 'activity', aspect_type: 'create', object_id: created.id, owner_id: stravaId }))
   t.equal(status, 200)
   await eventually(t, 'the created activity was stored', async () => (await storedActivity(app, athleteId, created.id)) !== undefined)
-  const day = created.start_date_local.slice(0, 10)
-  const loadOn = async () => (await readAcwr(app, athleteId, `?from=${day}&to=${day}`))[0]!.external.load
+  const pmcAfterCreate = await pmcOn()
+  t.ok(pmcAfterCreate.load! > pmcBeforeCreate.load! && pmcAfterCreate.ctl > pmcBeforeCreate.ctl && pmcAfterCreate.atl > pmcBeforeCreate.atl,
+    `the PMC followed the create: load ${pmcBeforeCreate.load} → ${pmcAfterCreate.load}, ctl ${pmcBeforeCreate.ctl} → ${pmcAfterCreate.ctl}`)
 
   const before = await loadOn()
   fake.activities.update(stravaId, created.id, { name: 'Evening ride', sport_type: 'Ride' })
@@ -70,16 +87,22 @@ t.test('activity create, update and delete events change the stored activity and
     return stored?.sport_type === 'Ride' && stored.name === 'Evening ride'
   })
   t.ok(await loadOn() < before, 'a ride of the same distance loads less than a run: the series followed the update')
+  const pmcAfterUpdate = await pmcOn()
+  t.ok(pmcAfterUpdate.load! < pmcAfterCreate.load! && pmcAfterUpdate.ctl < pmcAfterCreate.ctl && pmcAfterUpdate.atl < pmcAfterCreate.atl,
+    `the PMC followed the change of sport: load ${pmcAfterCreate.load} → ${pmcAfterUpdate.load}, ctl ${pmcAfterCreate.ctl} → ${pmcAfterUpdate.ctl}`)
 
   const listCalls = fake.rateLimits.served
+  const seriesBeforeRetry = await series()
   t.same((await post(app, update)).json(), { status: 'duplicate' }, 'a retried delivery is recognised')
   await sleep(300)
   t.equal(fake.rateLimits.served, listCalls, 'and fetches nothing')
+  t.same(await series(), seriesBeforeRetry, 'and changes neither the ACWR nor the PMC series')
 
   fake.activities.remove(stravaId, created.id)
   t.same((await post(app, event({ object_type: 'activity', aspect_type: 'delete', object_id: created.id, owner_id: stravaId, event_time: 1_770_000_200 }))).json(), { status: 'queued' })
   await eventually(t, 'the deleted activity was removed', async () => (await storedActivity(app, athleteId, created.id)) === undefined)
   t.ok(await loadOn() < before, 'the series followed the delete')
+  t.same(await series(), seriesBeforeCreate, 'the ACWR and PMC series are again what they were before the create')
   t.equal((await storedStravaIds(app, athleteId)).length, 20)
 })
 
