@@ -116,16 +116,22 @@ t.test('strava sync --wait follows the worker until each sync settles, and exits
   t.match(again.stdout, new RegExp(`^queued +1\\nwait +settled\\nathlete ${synced.athleteId} +idle, 450 activities synced, backfill complete\\n$`))
 })
 
-t.test('strava sync --wait ends at a deferred sync, with its next attempt', async t => {
+t.test('strava sync --wait ends at a deferred sync with its next attempt, and at a failed one waiting for its retry (exit 1)', async t => {
   const world = await startSyncWorld(t, { worker: true })
   const { app, fake } = world
   fake.rateLimits.limits.read = [3, 1000]
-  const { athleteId } = await connectedAthlete(world, 1200)
-  const { code, stdout, stderr } = await cli(app.databaseUrl, ['strava', 'sync', '--athlete', String(athleteId), '--wait', '--timeout', '60', '--json'])
-  t.equal(code, 0, stderr)
-  const [athlete] = JSON.parse(stdout).athletes
-  t.match(athlete, { athleteId, state: 'deferred', backfillComplete: false, lastError: null })
+  const deferred = await connectedAthlete(world, 1200)
+  // Its access token is due for refresh, and Strava's token endpoint keeps answering 503.
+  const failing = await connectedAthlete(world, 10, { minutesLeft: 1 })
+  fake.failNext(...Array.from({ length: 200 }, () => ({ status: 503 })))
+  const { code, stdout, stderr } = await cli(app.databaseUrl,
+    ['strava', 'sync', '--athlete', String(deferred.athleteId), String(failing.athleteId), '--wait', '--timeout', '60', '--json'])
+  t.equal(code, 1)
+  t.match(stderr, new RegExp(`the sync of athlete ${failing.athleteId} \\(failed\\) did not succeed`))
+  const [athlete, failed] = JSON.parse(stdout).athletes
+  t.match(athlete, { athleteId: deferred.athleteId, state: 'deferred', backfillComplete: false, lastError: null })
   t.ok(athlete.activitiesSynced > 0 && athlete.activitiesSynced < 1200, `part of the history came before the budget ran out (${athlete.activitiesSynced})`)
   t.ok(Date.parse(athlete.nextAttemptAt) > Date.now(), 'the next attempt is in a later window')
+  t.match(failed, { athleteId: failing.athleteId, state: 'failed', activitiesSynced: 0, lastError: /could not be refreshed/ })
   t.equal(fake.rateLimits.served429, 0)
 })
