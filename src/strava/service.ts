@@ -1,9 +1,9 @@
 import { httpErrors } from '@fastify/sensible'
 import type { Database } from '../db/database.ts'
 import { findAthlete } from '../db/athletes.ts'
+import { anyOf } from '../db/batch.ts'
 import { readBudgetStatus } from './budget.ts'
 import { PRIORITY, queueSyncs } from './jobs.ts'
-import { anyOf } from '../db/batch.ts'
 import { connectedAthletes, countSyncStates, loadSyncState, markQueued, tokenStatus, type SyncState, type SyncStateRow } from './queries.ts'
 import type { SyncStatus } from './schemas.ts'
 
