@@ -197,6 +197,73 @@ function registerRoutes (app: FastifyInstance, settings: FakeSettings, ledger: F
   })
 }
 
+/** The application's webhook subscription as Strava lists it: at most one. */
+export interface FakePushSubscription {
+  id: number
+  resource_state: 2
+  application_id: number
+  callback_url: string
+  created_at: string
+  updated_at: string
+}
+
+const pushSubscriptionError = (field: string, code: string) =>
+  ({ message: 'Bad Request', errors: [{ resource: 'PushSubscription', field, code }] })
+
+/**
+ * Strava's push subscription API. Creating a subscription first checks the callback as Strava
+ * does: a GET with `hub.mode=subscribe`, a random `hub.challenge` and the verify token, which
+ * must answer 200 with the challenge echoed within 2 s, or the POST is refused with a 400.
+ */
+function registerPushSubscriptionRoutes (app: FastifyInstance, settings: FakeSettings, subscriptions: { current?: FakePushSubscription, nextId: number }) {
+  const credentialsOk = (params: Record<string, string> | undefined) =>
+    params?.client_id === settings.clientId && params?.client_secret === settings.clientSecret
+  const refuseCredentials = (reply: FastifyReply) =>
+    reply.code(401).send({ message: 'Authorization Error', errors: [{ resource: 'Application', field: 'client_id', code: 'invalid' }] })
+
+  app.post('/api/v3/push_subscriptions', async (request, reply) => {
+    const body = (request.body ?? {}) as Record<string, string>
+    if (!credentialsOk(body)) return refuseCredentials(reply)
+    if (!body.callback_url) return reply.code(400).send(pushSubscriptionError('callback_url', 'missing'))
+    if (!body.verify_token) return reply.code(400).send(pushSubscriptionError('verify_token', 'missing'))
+    if (subscriptions.current) return reply.code(400).send(pushSubscriptionError('', 'already exists'))
+    const challenge = randomBytes(12).toString('hex')
+    const check = new URL(body.callback_url)
+    check.search = new URLSearchParams({ 'hub.mode': 'subscribe', 'hub.challenge': challenge, 'hub.verify_token': body.verify_token }).toString()
+    const unanswered = () => reply.code(400).send(pushSubscriptionError('callback url', 'GET to callback URL does not return 200'))
+    let echo: unknown
+    try {
+      const response = await fetch(check, { signal: AbortSignal.timeout(2000) })
+      if (response.status !== 200) {
+        await response.body?.cancel()
+        return unanswered()
+      }
+      echo = await response.json().catch(() => undefined)
+    } catch {
+      return unanswered()
+    }
+    if ((echo as Record<string, unknown> | undefined)?.['hub.challenge'] !== challenge) {
+      return reply.code(400).send(pushSubscriptionError('callback url', 'not verifiable'))
+    }
+    const now = new Date().toISOString()
+    subscriptions.current = { id: subscriptions.nextId++, resource_state: 2, application_id: Number(settings.clientId), callback_url: body.callback_url, created_at: now, updated_at: now }
+    return reply.code(201).send({ id: subscriptions.current.id })
+  })
+
+  app.get('/api/v3/push_subscriptions', async (request, reply) => {
+    if (!credentialsOk(request.query as Record<string, string>)) return refuseCredentials(reply)
+    return subscriptions.current ? [subscriptions.current] : []
+  })
+
+  app.delete('/api/v3/push_subscriptions/:id', async (request, reply) => {
+    if (!credentialsOk(request.query as Record<string, string>)) return refuseCredentials(reply)
+    const { id } = request.params as { id: string }
+    if (subscriptions.current?.id !== Number(id)) return reply.code(404).send({ message: 'Record Not Found', errors: [{ resource: 'PushSubscription', field: 'id', code: 'not found' }] })
+    subscriptions.current = undefined
+    return reply.code(204).send()
+  })
+}
+
 /**
  * A stand-in for Strava's OAuth endpoints on 127.0.0.1. It rotates refresh tokens on every
  * refresh (the old one stops working), answers invalid_grant for tokens it does not
@@ -226,6 +293,8 @@ export async function startFakeStrava (options: FakeStravaOptions = {}) {
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' },
     (_request, body, done) => done(null, Object.fromEntries(new URLSearchParams(body as string))))
   registerRoutes(app, settings, ledger)
+  const subscriptions: { current?: FakePushSubscription, nextId: number } = { nextId: 120_000 }
+  registerPushSubscriptionRoutes(app, settings, subscriptions)
   registerApiRoutes(app, activities, rateLimits, { athleteOf: ledger.apiAthleteOf, latencyMs: () => settings.state.apiLatencyMs })
   const url = await app.listen({ host: '127.0.0.1', port: 0 })
 
@@ -261,6 +330,8 @@ export async function startFakeStrava (options: FakeStravaOptions = {}) {
       await response.body?.cancel()
       return response.status
     },
+    /** The application's webhook subscription, once one was made and until it is deleted. */
+    pushSubscription: () => subscriptions.current,
     close: () => app.close()
   }
 }

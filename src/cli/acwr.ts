@@ -1,13 +1,8 @@
 import { InvalidArgumentError, type Command } from 'commander'
 import { recalculateAcwr } from '../acwr/recalculate.ts'
+import { athleteIds } from './arguments.ts'
 import { withDatabase } from './context.ts'
 import { printResult, progressBar } from './output.ts'
-
-function athleteId (value: string, previous: number[] = []): number[] {
-  const id = Number(value)
-  if (!Number.isSafeInteger(id) || id < 1) throw new InvalidArgumentError('an athlete id is a positive integer')
-  return [...previous, id]
-}
 
 function day (value: string): string {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || new Date(`${value}T00:00:00Z`).toISOString().slice(0, 10) !== value) {
@@ -20,7 +15,7 @@ export function registerAcwrCommands (program: Command): void {
   const acwr = program.command('acwr').description('ACWR maintenance')
   acwr.command('recalc')
     .description('recompute ACWR for some athletes (or all), from a day (or their whole history); an athlete that cannot be computed is named and the rest go on (exit code 1)')
-    .option('--athlete <id>', 'an athlete to recompute; repeat for several', athleteId)
+    .option('--athlete <id>', 'an athlete to recompute; repeat for several', athleteIds)
     .option('--from <day>', 'recompute from this day (YYYY-MM-DD) instead of the whole history', day)
     .option('--json', 'print machine-readable output')
     .action(async (options: { athlete?: number[], from?: string, json?: boolean }) => {

@@ -1,4 +1,4 @@
-import { InvalidArgumentError, type Command } from 'commander'
+import type { Command } from 'commander'
 import type { Config } from '../config.ts'
 import { tokenCipherFromConfig } from '../tokens/crypto.ts'
 import { tokenHealthReport } from '../tokens/health.ts'
@@ -6,14 +6,9 @@ import { countDueTokens } from '../tokens/queries.ts'
 import { refreshDueTokens } from '../tokens/refresh.ts'
 import { countStaleTokens, rotateTokenKey } from '../tokens/rotate-key.ts'
 import { createStravaClient } from '../tokens/strava-client.ts'
+import { integer } from './arguments.ts'
 import { withDatabase } from './context.ts'
 import { printResult, progressBar } from './output.ts'
-
-const integer = (min: number, max: number) => (value: string) => {
-  const n = Number(value)
-  if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`expected an integer from ${min} to ${max}`)
-  return n
-}
 
 const stravaClientFor = (config: Config) => createStravaClient({
   baseUrl: config.STRAVA_BASE_URL,

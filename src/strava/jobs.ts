@@ -20,7 +20,7 @@ export type SyncTask = 'strava-sync' | 'strava-activity' | 'strava-deauthorize'
 
 /** Work for one athlete runs in one named queue, which graphile-worker runs one job at a time. */
 export const athleteQueue = (athleteId: number) => `strava:${athleteId}`
-const syncJobKey = (athleteId: number) => `strava-sync:${athleteId}`
+export const syncJobKey = (athleteId: number) => `strava-sync:${athleteId}`
 
 /**
  * Lower runs first: webhook events and recent-window syncs come before the pages of a
@@ -83,7 +83,7 @@ export interface WorkerOptions {
  * minute, the jobs of pools whose lock nobody holds: their process is gone. A freed sync job
  * runs again and resumes at the page after the last one written.
  */
-const POOL_LOCK_CLASS = 0x7472_6c64 // "trld": the first key of pg_advisory_lock(int, int)
+export const POOL_LOCK_CLASS = 0x7472_6c64 // "trld": the first key of pg_advisory_lock(int, int)
 const DEAD_POOL_SWEEP_MS = 60_000
 
 /** Frees the jobs and queues locked by worker pools whose liveness lock is free; returns how many pools. */
