@@ -17,8 +17,12 @@ async function assertAthlete (db: Database, athleteId: number): Promise<void> {
  */
 export async function queueAthleteSyncs (db: Database, athleteIds: number[] | undefined, options: { full?: boolean } = {}): Promise<number[]> {
   const connected = await connectedAthletes(db, athleteIds)
-  await queueSyncs(db, connected, { full: options.full, priority: options.full ? PRIORITY.backfill : PRIORITY.recent })
-  await markQueued(db, connected)
+  // One transaction, the state first: a worker sees the jobs only once it commits, so a sync
+  // that runs at once and ends idle is never marked queued after it.
+  await db.transaction().execute(async trx => {
+    await markQueued(trx, connected)
+    await queueSyncs(trx, connected, { full: options.full, priority: options.full ? PRIORITY.backfill : PRIORITY.recent })
+  })
   return connected
 }
 
