@@ -3,7 +3,7 @@ import { ingestActivities } from '../activities/service.ts'
 import { writeForAthlete } from '../db/athlete-writes.ts'
 import { recomputeAcwrFrom } from '../acwr/engine.ts'
 import { ingestActivityOf } from './activities.ts'
-import { withAccess, type AccessDependencies } from './access.ts'
+import { athleteAccess, type AccessDependencies, type AthleteAccess } from './access.ts'
 import type { StravaActivity, StravaApi } from './api-client.ts'
 import { loadSyncState, recordPage, upsertSyncState, type SyncStateRow } from './queries.ts'
 
@@ -43,13 +43,13 @@ export async function writePage (deps: SyncDependencies, athleteId: number, page
  * more follow: only an empty page ends it. Each page is written with its cursor, so a killed
  * job resumes at the next page.
  */
-async function backfill (deps: SyncDependencies, state: SyncStateRow): Promise<SyncOutcome | undefined> {
+async function backfill (deps: SyncDependencies, access: AthleteAccess, state: SyncStateRow): Promise<SyncOutcome | undefined> {
   const athleteId = state.athlete_id
   const before = state.backfill_before ?? deps.now().toISOString()
   if (!state.backfill_before) await upsertSyncState(deps.db, [athleteId], { backfill_before: before })
   let pages = state.backfill_pages
   for (let n = 0; n < (deps.pagesPerJob ?? 20); n++) {
-    const page = await withAccess(deps, athleteId, token =>
+    const page = await access(token =>
       deps.api.listActivities(token, { before: epochS(before), page: pages + 1, perPage: deps.perPage ?? 200 }))
     if (page.length === 0) {
       await upsertSyncState(deps.db, [athleteId], { backfill_complete: true })
@@ -65,10 +65,10 @@ async function backfill (deps: SyncDependencies, state: SyncStateRow): Promise<S
  * for (heart rate, effort) arrive this way. A Strava activity of the window that the list no
  * longer holds was deleted or hidden there, and is deleted here, with ACWR recomputed.
  */
-async function relistWindow (deps: SyncDependencies, athleteId: number, after: number): Promise<void> {
+async function relistWindow (deps: SyncDependencies, access: AthleteAccess, athleteId: number, after: number): Promise<void> {
   const listed: number[] = []
   for (let page = 1; ; page++) {
-    const items = await withAccess(deps, athleteId, token => deps.api.listActivities(token, { after, page, perPage: deps.perPage ?? 200 }))
+    const items = await access(token => deps.api.listActivities(token, { after, page, perPage: deps.perPage ?? 200 }))
     if (items.length === 0) break
     await writePage(deps, athleteId, items)
     listed.push(...items.map(item => item.id))
@@ -101,11 +101,12 @@ function relistFrom (deps: SyncDependencies, state: SyncStateRow): number {
 export async function syncAthlete (deps: SyncDependencies, athleteId: number): Promise<SyncOutcome> {
   await upsertSyncState(deps.db, [athleteId], {})
   let state = (await loadSyncState(deps.db, athleteId))!
+  const access = athleteAccess(deps, athleteId)
   if (!state.backfill_complete) {
-    const outcome = await backfill(deps, state)
+    const outcome = await backfill(deps, access, state)
     if (outcome) return outcome
     state = (await loadSyncState(deps.db, athleteId))!
   }
-  await relistWindow(deps, athleteId, relistFrom(deps, state))
+  await relistWindow(deps, access, athleteId, relistFrom(deps, state))
   return { kind: 'complete' }
 }
