@@ -1,5 +1,5 @@
 import type { Database } from '../db/database.ts'
-import { recordStatedUsage, statedUsage, takeReadBudget } from './budget.ts'
+import { recordStatedUsage, statedUsage, statesNewUsage, takeReadBudget } from './budget.ts'
 
 /** A Strava activity as `GET /athlete/activities` (summary) or `GET /activities/{id}` (detail) returns it. */
 export interface StravaActivity {
@@ -43,7 +43,7 @@ export interface ApiClientOptions {
 /**
  * Strava's read API with the deployment's rate budget in front: each call first takes one
  * read from the shared budget, and each answer's rate-limit headers are stored for every
- * instance. A 429 (another client of the same application spent the window) is stored too
+ * instance (when they say something the budget does not already hold). A 429 (another client of the same application spent the window) is stored too
  * and reported as a spent budget until the window ends. Errors never carry a token.
  */
 export function createStravaApi ({ db, baseUrl, reserve, now, timeoutMs = 15_000 }: ApiClientOptions) {
@@ -61,7 +61,8 @@ export function createStravaApi ({ db, baseUrl, reserve, now, timeoutMs = 15_000
     } catch (err) {
       throw new StravaUnavailableError(`Strava did not answer ${path.split('?')[0]}: ${(err as Error).name === 'TimeoutError' ? 'timed out' : 'network error'}`)
     }
-    await recordStatedUsage(db, grant.window, statedUsage(response.headers))
+    const usage = statedUsage(response.headers)
+    if (response.status === 429 || statesNewUsage(grant.after, usage)) await recordStatedUsage(db, grant.window, usage)
     if (response.status === 429) {
       await response.body?.cancel()
       const spent = await takeReadBudget(db, now(), reserve)

@@ -13,7 +13,19 @@ export const nextQuarter = (at: Date) => new Date(quarterStart(at).getTime() + Q
 export const nextMidnightUtc = (at: Date) => new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate() + 1))
 const utcDay = (at: Date) => at.toISOString().slice(0, 10)
 
-export type BudgetGrant = { granted: true, window: Date } | { granted: false, retryAt: Date }
+/** The budget row as a granted read left it, for the window the read was taken in. */
+export interface BudgetAfterTake {
+  read_limit_15min: number
+  read_limit_daily: number
+  overall_limit_15min: number
+  overall_limit_daily: number
+  read_used_15min: number
+  read_used_daily: number
+  overall_used_15min: number
+  overall_used_daily: number
+}
+
+export type BudgetGrant = { granted: true, window: Date, after: BudgetAfterTake } | { granted: false, retryAt: Date }
 
 /** Usage stated by one Strava response: `X-RateLimit-*` (overall) and `X-ReadRateLimit-*` (reads), each "15min,daily". */
 export interface StatedUsage {
@@ -70,9 +82,10 @@ export async function takeReadBudget (db: Database, at: Date, reserve: number): 
     .where(sql<boolean>`${usedIn('overall_used_15min', window)} < ${usable('overall_limit_15min', reserve)}`)
     .where(sql<boolean>`${usedIn('read_used_daily', window)} < ${usable('read_limit_daily', reserve)}`)
     .where(sql<boolean>`${usedIn('overall_used_daily', window)} < ${usable('overall_limit_daily', reserve)}`)
-    .returning('id')
+    .returning(['read_limit_15min', 'read_limit_daily', 'overall_limit_15min', 'overall_limit_daily',
+      'read_used_15min', 'read_used_daily', 'overall_used_15min', 'overall_used_daily'])
     .executeTakeFirst()
-  if (taken) return { granted: true, window }
+  if (taken) return { granted: true, window, after: taken }
   const dailySpent = await db.selectFrom('strava_rate_budget')
     .select(sql<boolean>`${usedIn('read_used_daily', window)} >= ${usable('read_limit_daily', reserve)}
       or ${usedIn('overall_used_daily', window)} >= ${usable('overall_limit_daily', reserve)}`.as('spent'))
@@ -89,6 +102,25 @@ function adopt (column: 'read_used_15min' | 'overall_used_15min' | 'read_used_da
     : [sql`window_day`, sql`${utcDay(window)}::date`]
   return sql<number>`case when ${stored} = ${key} then greatest(${sql.ref(column)}, ${stated}::int)
     when ${stored} < ${key} then ${stated}::int else ${sql.ref(column)} end`
+}
+
+/**
+ * Whether a response's stated usage would change the budget row. Within the window a read was
+ * taken in, the stored counts only grow (a take adds one, a stated count is adopted only when
+ * higher) and the limits change only by another stated limit, so a response that states the
+ * limits the take saw and no count above the take's leaves the row as it is: storing it is a
+ * round trip that writes nothing. This is the usual answer when this deployment is the client
+ * id's only user, as every call was counted before it was sent.
+ */
+export function statesNewUsage (after: BudgetAfterTake, usage: StatedUsage): boolean {
+  const differs = (stated: [number, number] | undefined, limits: [number, number]) =>
+    stated !== undefined && (stated[0] !== limits[0] || stated[1] !== limits[1])
+  const above = (stated: [number, number] | undefined, counts: [number, number]) =>
+    stated !== undefined && (stated[0] > counts[0] || stated[1] > counts[1])
+  return differs(usage.readLimit, [after.read_limit_15min, after.read_limit_daily]) ||
+    differs(usage.overallLimit, [after.overall_limit_15min, after.overall_limit_daily]) ||
+    above(usage.readUsage, [after.read_used_15min, after.read_used_daily]) ||
+    above(usage.overallUsage, [after.overall_used_15min, after.overall_used_daily])
 }
 
 /**

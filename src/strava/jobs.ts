@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events'
-import { run, type TaskList, type WorkerEvents } from 'graphile-worker'
+import { run, type JobHelpers, type Task, type TaskList, type WorkerEvents } from 'graphile-worker'
 import { sql } from 'kysely'
 import pg from 'pg'
 import type { Database } from '../db/database.ts'
@@ -15,11 +15,14 @@ import { JOB_SCHEMA, jobLogger } from '../db/job-schema.ts'
  * (JOBS_DATABASE_URL), not PgBouncer in transaction mode. Queuing a job is one function call,
  * `graphile_worker.add_job`, sent through the app's own pool, so it works through PgBouncer
  * and can share the transaction of the write that calls for it.
+ *
+ * One athlete's work runs one job at a time, across every instance, by a lock rather than a
+ * named queue (see `oneAthleteAtATime`): graphile-worker takes a job of a named queue by locking
+ * every free queue row at once, so two workers looking at the same moment find nothing but
+ * each other's locks, and the loser sleeps until its next poll.
  */
 export type SyncTask = 'strava-sync' | 'strava-activity' | 'strava-deauthorize'
 
-/** Work for one athlete runs in one named queue, which graphile-worker runs one job at a time. */
-export const athleteQueue = (athleteId: number) => `strava:${athleteId}`
 export const syncJobKey = (athleteId: number) => `strava-sync:${athleteId}`
 
 /**
@@ -40,7 +43,6 @@ export async function queueSyncs (db: Database, athleteIds: number[], options: {
   if (athleteIds.length === 0) return
   await sql`select ${sql.raw(JOB_SCHEMA)}.add_job(
     'strava-sync', json_build_object('athleteId', given.id, 'full', ${options.full ?? false}::boolean),
-    queue_name => 'strava:' || given.id,
     run_at => ${options.runAt?.toISOString() ?? null}::timestamptz,
     max_attempts => 8,
     job_key => 'strava-sync:' || given.id,
@@ -52,11 +54,10 @@ export async function queueSyncs (db: Database, athleteIds: number[], options: {
 export const queueSync = (db: Database, payload: SyncPayload, options: { runAt?: Date, priority?: number } = {}) =>
   queueSyncs(db, [payload.athleteId], { ...options, full: payload.full })
 
-/** Queues the work of one webhook event in the athlete's queue, ahead of backfill pages. */
+/** Queues the work of one webhook event, ahead of backfill pages. */
 export async function queueAthleteTask (db: Database, task: Exclude<SyncTask, 'strava-sync'>, payload: ActivityPayload | { athleteId: number }): Promise<void> {
   await sql`select ${sql.raw(JOB_SCHEMA)}.add_job(
     ${task}, ${JSON.stringify(payload)}::json,
-    queue_name => ${athleteQueue(payload.athleteId)},
     max_attempts => 8,
     priority => ${PRIORITY.event}::int
   )`.execute(db)
@@ -75,8 +76,8 @@ export interface WorkerOptions {
 }
 
 /**
- * A process that dies (SIGKILL, a crash, a lost machine) leaves its running jobs, and the
- * athletes' queues they belong to, locked by its worker pool, and graphile-worker itself frees
+ * A process that dies (SIGKILL, a crash, a lost machine) leaves its running jobs (and any
+ * named queue they belong to) locked by its worker pool, and graphile-worker itself frees
  * such locks only after four hours: the athlete's sync would wait that long. So each runner's
  * pool holds a session advisory lock named after the pool's id for as long as it runs, taken
  * before the pool asks for its first job, and every runner frees, at its start and every
@@ -84,6 +85,9 @@ export interface WorkerOptions {
  * runs again and resumes at the page after the last one written.
  */
 export const POOL_LOCK_CLASS = 0x7472_6c64 // "trld": the first key of pg_advisory_lock(int, int)
+const ATHLETE_LOCK_CLASS = 0x7472_6c61 // "trla"
+/** How soon a job that found its athlete busy runs again; the job holding the athlete is usually a few pages from its end. */
+const ATHLETE_BUSY_DELAY_MS = 1000
 const DEAD_POOL_SWEEP_MS = 60_000
 
 /** Frees the jobs and queues locked by worker pools whose liveness lock is free; returns how many pools. */
@@ -95,6 +99,58 @@ async function freeJobsOfDeadPools (pool: pg.Pool): Promise<number> {
     from (select distinct locked_by as pool_id from ${JOB_SCHEMA}.jobs where locked_by is not null) as holders
     where pg_try_advisory_xact_lock($1, hashtext(pool_id))`, [POOL_LOCK_CLASS])
   return row?.pools ?? 0
+}
+
+const athleteOf = (payload: unknown) => {
+  const athleteId = (payload as { athleteId?: unknown } | null)?.athleteId
+  return typeof athleteId === 'number' ? athleteId : undefined
+}
+
+/**
+ * Runs every job whose payload names an athlete while holding that athlete's lock: a session
+ * advisory lock on the runner's liveness session, so it is held across instances and ends with
+ * the process, like the jobs themselves. Within the process a set of held athletes guards it,
+ * as a session may take its own advisory lock twice. A job that finds its athlete busy is put
+ * back unchanged (same payload, priority and job key, fresh attempts since it did not run)
+ * for a moment later, and ends.
+ */
+function oneAthleteAtATime (taskList: TaskList, liveness: pg.Client): TaskList {
+  const held = new Set<number>()
+  const tryLock = async (athleteId: number) => {
+    if (held.has(athleteId)) return false
+    held.add(athleteId)
+    const { rows: [row] } = await liveness.query<{ locked: boolean }>('select pg_try_advisory_lock($1, hashtext($2)) as locked', [ATHLETE_LOCK_CLASS, String(athleteId)])
+      .catch((err: unknown) => { held.delete(athleteId); throw err })
+    if (!row?.locked) held.delete(athleteId)
+    return row?.locked === true
+  }
+  const unlock = async (athleteId: number) => {
+    try {
+      await liveness.query('select pg_advisory_unlock($1, hashtext($2))', [ATHLETE_LOCK_CLASS, String(athleteId)])
+    } finally {
+      held.delete(athleteId)
+    }
+  }
+  const putBack = ({ job, addJob }: JobHelpers, payload: unknown) => addJob(job.task_identifier, payload, {
+    runAt: new Date(Date.now() + ATHLETE_BUSY_DELAY_MS),
+    priority: job.priority,
+    maxAttempts: job.max_attempts,
+    jobKey: job.key ?? undefined
+  })
+  const serialised = (task: Task): Task => async (payload, helpers) => {
+    const athleteId = athleteOf(payload)
+    if (athleteId === undefined) return task(payload, helpers)
+    if (!await tryLock(athleteId)) {
+      await putBack(helpers, payload)
+      return
+    }
+    try {
+      return await task(payload, helpers)
+    } finally {
+      await unlock(athleteId)
+    }
+  }
+  return Object.fromEntries(Object.entries(taskList).map(([name, task]) => [name, serialised(task!)]))
 }
 
 /**
@@ -125,7 +181,7 @@ export async function startWorker ({ connectionString, concurrency, taskList, lo
     events,
     // Asked before every job: no job is taken before the pool's liveness lock is held.
     forbiddenFlags: () => poolLocked.then(() => null),
-    taskList
+    taskList: oneAthleteAtATime(taskList, liveness)
   })
   const sweep = () => freeJobsOfDeadPools(pool)
     .then(pools => { if (pools > 0) log?.(`freed the jobs of ${pools} worker pool(s) whose process is gone`) })

@@ -3,7 +3,7 @@ import { ingestActivities } from '../activities/service.ts'
 import { writeForAthlete } from '../db/athlete-writes.ts'
 import { recomputeAcwrFrom } from '../acwr/engine.ts'
 import { ingestActivityOf } from './activities.ts'
-import { withAccess, type AccessDependencies } from './access.ts'
+import { athleteAccess, type AccessDependencies, type AthleteAccess } from './access.ts'
 import type { StravaActivity, StravaApi } from './api-client.ts'
 import { loadSyncState, recordPage, upsertSyncState, type SyncStateRow } from './queries.ts'
 
@@ -38,26 +38,43 @@ export async function writePage (deps: SyncDependencies, athleteId: number, page
 }
 
 /**
+ * Lists pages `first`, `first + 1`, ... and writes each in turn until an empty page or `last`.
+ * The next page is asked for while the current one is written, never more than one ahead:
+ * pages are still written in order, so a cursor stored with a page means every page before
+ * it is stored too. Returns whether an empty page ended the list.
+ */
+async function listAndWrite (list: (page: number) => Promise<StravaActivity[]>, first: number, last: number, write: (items: StravaActivity[], page: number) => Promise<void>): Promise<boolean> {
+  let next = list(first)
+  for (let page = first; ; page++) {
+    const items = await next
+    if (items.length === 0) return true
+    const ahead = page < last ? list(page + 1) : undefined
+    // Awaited on the next turn; a write that fails first must not leave it an unhandled rejection.
+    ahead?.catch(() => {})
+    await write(items, page)
+    if (!ahead) return false
+    next = ahead
+  }
+}
+
+/**
  * The whole history, newest first, below an upper bound fixed when the backfill started (so
  * activities added meanwhile do not shift the pages). A page may hold fewer than asked while
  * more follow: only an empty page ends it. Each page is written with its cursor, so a killed
  * job resumes at the next page.
  */
-async function backfill (deps: SyncDependencies, state: SyncStateRow): Promise<SyncOutcome | undefined> {
+async function backfill (deps: SyncDependencies, access: AthleteAccess, state: SyncStateRow): Promise<SyncOutcome | undefined> {
   const athleteId = state.athlete_id
   const before = state.backfill_before ?? deps.now().toISOString()
   if (!state.backfill_before) await upsertSyncState(deps.db, [athleteId], { backfill_before: before })
-  let pages = state.backfill_pages
-  for (let n = 0; n < (deps.pagesPerJob ?? 20); n++) {
-    const page = await withAccess(deps, athleteId, token =>
-      deps.api.listActivities(token, { before: epochS(before), page: pages + 1, perPage: deps.perPage ?? 200 }))
-    if (page.length === 0) {
-      await upsertSyncState(deps.db, [athleteId], { backfill_complete: true })
-      return undefined
-    }
-    await writePage(deps, athleteId, page, { backfillPages: ++pages })
-  }
-  return { kind: 'continue' }
+  const done = state.backfill_pages
+  const ended = await listAndWrite(
+    page => access(token => deps.api.listActivities(token, { before: epochS(before), page, perPage: deps.perPage ?? 200 })),
+    done + 1, done + (deps.pagesPerJob ?? 20),
+    (items, page) => writePage(deps, athleteId, items, { backfillPages: page }))
+  if (!ended) return { kind: 'continue' }
+  await upsertSyncState(deps.db, [athleteId], { backfill_complete: true })
+  return undefined
 }
 
 /**
@@ -65,14 +82,15 @@ async function backfill (deps: SyncDependencies, state: SyncStateRow): Promise<S
  * for (heart rate, effort) arrive this way. A Strava activity of the window that the list no
  * longer holds was deleted or hidden there, and is deleted here, with ACWR recomputed.
  */
-async function relistWindow (deps: SyncDependencies, athleteId: number, after: number): Promise<void> {
+async function relistWindow (deps: SyncDependencies, access: AthleteAccess, athleteId: number, after: number): Promise<void> {
   const listed: number[] = []
-  for (let page = 1; ; page++) {
-    const items = await withAccess(deps, athleteId, token => deps.api.listActivities(token, { after, page, perPage: deps.perPage ?? 200 }))
-    if (items.length === 0) break
-    await writePage(deps, athleteId, items)
-    listed.push(...items.map(item => item.id))
-  }
+  await listAndWrite(
+    page => access(token => deps.api.listActivities(token, { after, page, perPage: deps.perPage ?? 200 })),
+    1, Infinity,
+    async items => {
+      await writePage(deps, athleteId, items)
+      listed.push(...items.map(item => item.id))
+    })
   await writeForAthlete(deps.db, athleteId, async (trx, athlete) => {
     const removed = await trx.deleteFrom('activities')
       .where('athlete_id', '=', athleteId).where('source', '=', 'strava')
@@ -94,18 +112,19 @@ function relistFrom (deps: SyncDependencies, state: SyncStateRow): number {
 }
 
 /**
- * One sync job: the backfill (resumed where it stopped) while it is incomplete, then the
- * recent window. Errors are the caller's: a spent budget (BudgetSpentError), a lost grant
+ * One sync job, whose row of sync state the caller has created: the backfill (resumed where
+ * it stopped) while it is incomplete, then the recent window. Errors are the caller's: a spent budget (BudgetSpentError), a lost grant
  * (DisconnectedError), Strava unavailable.
  */
 export async function syncAthlete (deps: SyncDependencies, athleteId: number): Promise<SyncOutcome> {
-  await upsertSyncState(deps.db, [athleteId], {})
-  let state = (await loadSyncState(deps.db, athleteId))!
+  const state = (await loadSyncState(deps.db, athleteId))!
+  const access = athleteAccess(deps, athleteId)
   if (!state.backfill_complete) {
-    const outcome = await backfill(deps, state)
+    // The state as it was before the backfill still says where the re-list starts: the
+    // reconcile window, as for any backfill that has just ended.
+    const outcome = await backfill(deps, access, state)
     if (outcome) return outcome
-    state = (await loadSyncState(deps.db, athleteId))!
   }
-  await relistWindow(deps, athleteId, relistFrom(deps, state))
+  await relistWindow(deps, access, athleteId, relistFrom(deps, state))
   return { kind: 'complete' }
 }

@@ -6,7 +6,7 @@ import { recomputeAcwrFrom } from '../acwr/engine.ts'
 import { withAccess, DisconnectedError } from './access.ts'
 import { BudgetSpentError } from './api-client.ts'
 import { disconnectAthlete } from './disconnect.ts'
-import { athleteQueue, PRIORITY, queueSync, type ActivityPayload, type SyncPayload } from './jobs.ts'
+import { PRIORITY, queueSync, type ActivityPayload, type SyncPayload } from './jobs.ts'
 import { resetBackfill, upsertSyncState } from './queries.ts'
 import { retentionTask } from './retention.ts'
 import { syncAthlete, writePage, type SyncDependencies, type SyncOutcome } from './sync.ts'
@@ -81,7 +81,7 @@ export function syncTaskList (deps: SyncDependencies, log: FastifyBaseLogger): T
       await run(payload as never, helpers)
     } catch (err) {
       if (!(err instanceof BudgetSpentError)) throw err
-      await helpers.addJob(helpers.job.task_identifier, payload, { queueName: athleteQueue((payload as { athleteId: number }).athleteId), runAt: err.retryAt, priority: PRIORITY.event })
+      await helpers.addJob(helpers.job.task_identifier, payload, { runAt: err.retryAt, priority: PRIORITY.event })
     }
   }
   return {

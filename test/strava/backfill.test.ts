@@ -93,3 +93,15 @@ t.test('a spent daily budget defers until midnight UTC', async t => {
   t.same(outcome, { kind: 'deferred', retryAt: new Date('2026-03-03T00:00:00Z') })
   t.equal(fake.rateLimits.served429, 0)
 })
+
+t.test('reads that another client of the application spent, stated in the answers, are stored, so the sync stops at the limit without a 429', async t => {
+  const world = await startSyncWorld(t)
+  const { app, fake } = world
+  fake.rateLimits.usage.read = [0, 997]
+  const { athleteId } = await connectedAthlete(world, 600)
+  const clock = new Date('2026-03-02T22:40:00Z')
+  const outcome = await runSyncJob(syncDeps(app, { now: () => clock, reserve: 0, perPage: 100 }), { athleteId })
+  t.same(outcome, { kind: 'deferred', retryAt: new Date('2026-03-03T00:00:00Z') })
+  t.equal(fake.rateLimits.served, 3, 'the daily limit of 1,000 left 3 reads')
+  t.equal(fake.rateLimits.served429, 0)
+})

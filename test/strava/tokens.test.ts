@@ -1,5 +1,6 @@
 import t from 'tap'
 import { runSyncJob } from '../../src/strava/tasks.ts'
+import { refreshDueTokens } from '../../src/tokens/refresh.ts'
 import { connectedAthlete, startSyncWorld, storedStravaIds, syncDeps, syncStatus } from './fixtures.ts'
 
 t.test('an access token that has expired is refreshed before the first call', async t => {
@@ -45,4 +46,23 @@ t.test('invalid_grant on the refresh marks the athlete disconnected and stops th
   t.same(await storedStravaIds(app, athleteId), [])
   const token = await app.db.selectFrom('strava_tokens').select('status').where('athlete_id', '=', athleteId).executeTakeFirstOrThrow()
   t.equal(token.status, 'invalid')
+})
+
+t.test('a token rotated by another instance during a job is read again after the 401 on the old one, without a second refresh', async t => {
+  const world = await startSyncWorld(t)
+  const { app, fake } = world
+  const { athleteId, stravaId } = await connectedAthlete(world, 250)
+  const deps = syncDeps(app, { perPage: 100 })
+  let calls = 0
+  const api = {
+    ...deps.api,
+    listActivities: async (...args: Parameters<typeof deps.api.listActivities>) => {
+      const page = await deps.api.listActivities(...args)
+      if (++calls === 1) await refreshDueTokens(deps, { athleteIds: [athleteId], withinMinutes: 365 * 24 * 60, concurrency: 1 })
+      return page
+    }
+  }
+  t.same(await runSyncJob({ ...deps, api }, { athleteId }), { kind: 'complete' })
+  t.equal(fake.refreshCallsFor(stravaId), 1, 'only the other instance refreshed')
+  t.equal((await storedStravaIds(app, athleteId)).length, 250)
 })
