@@ -61,34 +61,49 @@ interface Waiter {
 }
 
 /**
- * Group commit of rotated tokens: one write at a time, each taking every token that arrived
- * while the previous one ran, in one statement. A caller is released only once its own row
- * has committed, and keeps its concurrency slot until then, so nothing else happens for a
- * token before its rotated value is stored, and a killed run loses at most the calls in
- * flight. At low concurrency a write usually carries one token, as before; at high
- * concurrency it saves a commit per token.
+ * Writes of rotated tokens in flight at once. A token that arrives while this many are running
+ * joins the next write with every other token that arrived meanwhile, in one statement; below
+ * it, a token is written at once, since PostgreSQL already flushes concurrent commits to the
+ * WAL together and a token waiting for another write would wait for two commits.
+ */
+const MAX_WRITES = 4
+
+/**
+ * Group commit of rotated tokens. A caller is released only once its own row has committed,
+ * and keeps its concurrency slot until then, so nothing else happens for a token before its
+ * rotated value is stored, and a killed run loses at most the calls in flight. At low
+ * concurrency a write usually carries one token, as before; at high concurrency it saves a
+ * commit per token.
  */
 function groupCommit (db: Database): (token: RotatedToken) => Promise<void> {
   let waiting: Waiter[] = []
-  let writing = false
-  // Never rejects: an error goes to the callers of the write that failed.
+  let writes = 0
+  // Never rejects: an error goes to the callers whose rows it failed.
+  const write = async (batch: Waiter[]): Promise<void> => {
+    try {
+      await storeRotated(db, batch.map(waiter => waiter.token))
+      for (const waiter of batch) waiter.resolve()
+    } catch (err) {
+      if (batch.length === 1 || isDatabaseUnavailable(err)) {
+        for (const waiter of batch) waiter.reject(err)
+        return
+      }
+      // One row the statement refuses must not cost the others their rotated tokens.
+      for (const waiter of batch) await write([waiter])
+    }
+  }
   const drain = async () => {
-    writing = true
+    writes++
     while (waiting.length > 0) {
       const batch = waiting
       waiting = []
-      try {
-        await storeRotated(db, batch.map(waiter => waiter.token))
-        for (const waiter of batch) waiter.resolve()
-      } catch (err) {
-        for (const waiter of batch) waiter.reject(err)
-      }
+      await write(batch)
     }
-    writing = false
+    writes--
   }
   return token => new Promise<void>((resolve, reject) => {
     waiting.push({ token, resolve, reject })
-    if (!writing) drain()
+    if (writes < MAX_WRITES) drain()
   })
 }
 
