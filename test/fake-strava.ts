@@ -53,6 +53,8 @@ class FakeStravaLedger {
   private readonly refreshOwnerEver = new Map<string, number>()
   private readonly accessOwner = new Map<string, number>()
   private readonly accessExpiry = new Map<string, number>()
+  // Each athlete's access tokens, so that rejecting them does not scan every token ever issued.
+  private readonly accessTokensOf = new Map<number, string[]>()
   private readonly codes = new Map<string, { athleteId: number, profile: Profile }>()
   private issued = 0
 
@@ -68,6 +70,7 @@ class FakeStravaLedger {
     this.refreshOwner.set(refresh, athleteId)
     this.refreshOwnerEver.set(refresh, athleteId)
     this.accessOwner.set(access, athleteId)
+    this.accessTokensOf.set(athleteId, [...this.accessTokensOf.get(athleteId) ?? [], access])
     const expiresIn = this.expiresInS()
     this.accessExpiry.set(access, Date.now() + expiresIn * 1000)
     return { access_token: access, refresh_token: refresh, expires_at: Math.floor(Date.now() / 1000) + expiresIn, expires_in: expiresIn, token_type: 'Bearer' }
@@ -109,7 +112,7 @@ class FakeStravaLedger {
 
   /** Makes the API refuse every access token issued so far to this athlete (401). */
   rejectAccessTokens (athleteId: number): void {
-    for (const [token, owner] of this.accessOwner) if (owner === athleteId) this.accessExpiry.set(token, 0)
+    for (const token of this.accessTokensOf.get(athleteId) ?? []) this.accessExpiry.set(token, 0)
   }
 
   revoke (athleteId: number): void {

@@ -6,7 +6,7 @@ import { refreshDueTokens, type RefreshDependencies } from '../../src/tokens/ref
 import type { PlainToken, RefreshCounts } from '../../src/tokens/schemas.ts'
 import { saveTokens } from '../../src/tokens/store.ts'
 import { createStravaClient } from '../../src/tokens/strava-client.ts'
-import { startFakeStrava, type FakeStrava } from '../../test/fake-strava.ts'
+import { startFakeStravaProcess, type FakeStravaProcess } from '../fake-strava-process.ts'
 import { alternate, andAlso, atLeast, atMost, measured, median, timed, type CaseOutcome, type Mode, type Progress, type Suite, type SuiteContext } from '../harness.ts'
 
 interface TokenSizes {
@@ -108,13 +108,12 @@ function saveCases (tokens: number, timedRows: number, rounds: number, samples: 
 }
 
 /** Tokens that logged in with the fake Strava and expire within the refresh window. */
-async function seedDueTokens (db: Database, cipher: TokenCipher, fake: FakeStrava, count: number): Promise<number[]> {
+async function seedDueTokens (db: Database, cipher: TokenCipher, fake: FakeStravaProcess, count: number): Promise<number[]> {
   const athletes = await createAthletes(db, count, 1_000_000)
   const expiresAt = epochSeconds(10)
-  await saveTokens(db, cipher, athletes.map(athlete => {
-    const issued = fake.addAthlete(athlete.stravaId)
-    return { athleteId: athlete.id, accessToken: issued.access_token, refreshToken: issued.refresh_token, expiresAt }
-  }))
+  const issued = await fake.addAthletes(athletes.map(athlete => athlete.stravaId))
+  await saveTokens(db, cipher, athletes.map((athlete, i) =>
+    ({ athleteId: athlete.id, accessToken: issued[i]!.access_token, refreshToken: issued[i]!.refresh_token, expiresAt })))
   return athletes.map(athlete => athlete.id)
 }
 
@@ -161,7 +160,7 @@ function refreshCase (concurrency: number, tokens: number, runs: RefreshRun[], p
 
 /**
  * The same run with Strava answering at once: what the refresh path itself costs on this
- * machine (HTTP, decrypt, encrypt, one write per token), a floor the ideal leaves out.
+ * machine (HTTP, decrypt, encrypt, its share of a group commit), a floor the ideal leaves out.
  */
 function ownCostCase (concurrency: number, tokens: number, runs: RefreshRun[], poolMax: number): CaseOutcome {
   const wallMs = median(runs.map(run => run.ms))
@@ -184,7 +183,7 @@ function runningTotal (progress: Progress) {
 }
 
 async function refreshAgainstIdeal (context: SuiteContext, db: Database, cipher: TokenCipher, size: TokenSizes['refresh']): Promise<CaseOutcome[]> {
-  const fake = await startFakeStrava({ latencyMs: STRAVA_LATENCY_MS })
+  const fake = await startFakeStravaProcess(STRAVA_LATENCY_MS)
   try {
     const athleteIds = await seedDueTokens(db, cipher, fake, size.tokens)
     const deps: RefreshDependencies = {
@@ -198,7 +197,7 @@ async function refreshAgainstIdeal (context: SuiteContext, db: Database, cipher:
     const total = runningTotal(progress)
     const refreshAt = (concurrency: number, latencyMs = STRAVA_LATENCY_MS) => async (): Promise<RefreshRun> => {
       await makeDue(db, athleteIds)
-      fake.state.latencyMs = latencyMs
+      await fake.setLatency(latencyMs)
       const started = performance.now()
       const counts = await refreshDueTokens(deps, { concurrency, onProgress: total.onProgress })
       const ms = performance.now() - started
@@ -220,7 +219,7 @@ async function refreshAgainstIdeal (context: SuiteContext, db: Database, cipher:
 
 export const tokensSuite: Suite = {
   name: 'tokens',
-  summary: 'batch save of Strava tokens against row-by-row saves; batch refresh against the ideal n x latency / concurrency',
+  summary: 'batch save of Strava tokens against row-by-row saves; batch refresh against the ideal n x latency / concurrency, with the fake Strava in a child process',
   run: async context => {
     const size = sizes[context.mode]
     const cipher = tokenCipherFromConfig(context.config)

@@ -148,23 +148,30 @@ export async function releaseClaims (db: Database, athleteIds: number[]): Promis
 }
 
 /**
- * Stores a rotated token and its audit event in one statement (so one implicit transaction),
- * the moment Strava returns it: the previous refresh token no longer works.
+ * Stores rotated tokens and their audit events in one statement (so one implicit
+ * transaction), as soon as Strava has returned them: their previous refresh tokens no longer
+ * work. One statement for any number, so that tokens returned together commit together.
  */
-export async function recordRefresh (db: Database, token: Omit<SealedToken, 'scope'>): Promise<void> {
+export async function recordRefreshes (db: Database, tokens: Array<Omit<SealedToken, 'scope'>>): Promise<void> {
   await db.with('refreshed', db => db.updateTable('strava_tokens')
-    .set({
-      access_token: token.accessToken,
-      refresh_token: token.refreshToken,
-      expires_at: sql`to_timestamp(${token.expiresAt}::float8)`,
+    .from(unnestRows('given', {
+      athlete_id: { type: 'bigint[]', values: tokens.map(t => t.athleteId) },
+      access_token: { type: 'text[]', values: tokens.map(t => t.accessToken) },
+      refresh_token: { type: 'text[]', values: tokens.map(t => t.refreshToken) },
+      expires_at: { type: 'float8[]', values: tokens.map(t => t.expiresAt) }
+    }))
+    .set(eb => ({
+      access_token: eb.ref('given.access_token'),
+      refresh_token: eb.ref('given.refresh_token'),
+      expires_at: eb.fn<Date>('to_timestamp', ['given.expires_at']),
       last_refreshed_at: sql`now()`,
       failure_count: 0,
       last_error: null,
       refresh_claimed_until: null,
       updated_at: sql`now()`
-    })
-    .where('athlete_id', '=', token.athleteId)
-    .returning('athlete_id'))
+    }))
+    .whereRef('strava_tokens.athlete_id', '=', 'given.athlete_id')
+    .returning('strava_tokens.athlete_id'))
     .insertInto('token_events').columns(['athlete_id', 'event'])
     .expression(eb => eb.selectFrom('refreshed').select(['athlete_id', sql.lit('refreshed').as('event')]))
     .execute()

@@ -5,7 +5,7 @@ import { listTokenHealth } from './health.ts'
 import { consumeState } from './oauth-states.ts'
 import {
   claimDueTokens, countDueTokens, deleteLongInvalidTokens, insertTokenEvents, invalidateToken, loadSealedTokens,
-  lockExistingAthletes, recordRefresh, recordRefreshFailure, releaseClaims, rewriteSealedTokens, upsertSealedTokens
+  lockExistingAthletes, recordRefreshes, recordRefreshFailure, releaseClaims, rewriteSealedTokens, upsertSealedTokens
 } from './queries.ts'
 import { countStaleTokens } from './rotate-key.ts'
 import { summarizeTokens } from './summary.ts'
@@ -24,7 +24,7 @@ export const statementSamples: StatementSample[] = [
     run: db => claimDueTokens(db, { athleteIds: [1], withinMinutes: 60, limit: 8, leaseSeconds: 900, untouchedSince: '2026-03-01T00:00:00Z' })
   },
   { name: 'releaseClaims', run: db => releaseClaims(db, [1]) },
-  { name: 'recordRefresh', run: db => recordRefresh(db, sealed) },
+  { name: 'recordRefreshes', run: db => recordRefreshes(db, [sealed]) },
   { name: 'recordRefreshFailure', run: db => recordRefreshFailure(db, 1, 'sample') },
   { name: 'invalidateToken', run: db => invalidateToken(db, 1, 'sample') },
   { name: 'deleteLongInvalidTokens', run: db => deleteLongInvalidTokens(db, 30) },

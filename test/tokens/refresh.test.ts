@@ -4,7 +4,7 @@ import t from 'tap'
 import type { App } from '../../src/app.ts'
 import { refreshDueTokens } from '../../src/tokens/refresh.ts'
 import { loadTokens } from '../../src/tokens/store.ts'
-import { createStravaClient, type StravaClientOptions } from '../../src/tokens/strava-client.ts'
+import { createStravaClient, type StravaClient, type StravaClientOptions } from '../../src/tokens/strava-client.ts'
 import type { FakeStrava } from '../fake-strava.ts'
 import { build, createTestDatabase, TEST_ADMIN_TOKEN } from '../helper.ts'
 import { adminHeaders, seedAthletes, startFake, stravaEnv, type SeededAthlete } from './fixtures.ts'
@@ -71,6 +71,38 @@ for (const errorStyle of ['strava', 'oauth'] as const) {
     t.notMatch(logs.join('') + res.body + JSON.stringify(rows), /fake-(access|refresh)-/, 'no token in logs, reply or errors')
   })
 }
+
+t.test('a rotated token the database refuses costs only that athlete: the others written with it in one statement are stored', async t => {
+  const fake = await startFake(t)
+  const app = await build(t, { env: stravaEnv(fake) })
+  const athletes = await seedAthletes(app.db, app.tokenCipher, fake, 8)
+  // Every call answers at the same instant, so the four writes in flight are single tokens
+  // and the last four returned go together in the next statement, the last one with an
+  // expiry PostgreSQL cannot store.
+  let release = () => {}
+  const gate = new Promise<void>(resolve => { release = resolve })
+  const answered: string[] = []
+  const strava = {
+    refresh: async (refreshToken: string) => {
+      const order = answered.push(refreshToken)
+      if (order === athletes.length) release()
+      await gate
+      const stravaId = refreshToken.split('-')[2]
+      return { accessToken: `new-access-${stravaId}`, refreshToken: `new-refresh-${stravaId}`, expiresAt: order === athletes.length ? 1e300 : 2_000_000_000 }
+    },
+    exchangeCode: async () => { throw new Error('not called by a refresh') }
+  } satisfies StravaClient
+
+  await t.rejects(refreshDueTokens({ db: app.db, cipher: app.tokenCipher, strava }, { concurrency: 8 }), /out of range/)
+  const refused = Number(answered.at(-1)!.split('-')[2])
+  const stored = await loadTokens(app.db, app.tokenCipher, athletes.map(a => a.athleteId))
+  for (const athlete of athletes) {
+    const expected = athlete.stravaId === refused ? fake.currentRefreshToken(athlete.stravaId) : `new-refresh-${athlete.stravaId}`
+    t.equal(stored.get(athlete.athleteId)!.refreshToken, expected, `athlete ${athlete.stravaId}${athlete.stravaId === refused ? ' (refused)' : ''}`)
+  }
+  const events = await app.db.selectFrom('token_events').select('athlete_id').where('event', '=', 'refreshed').execute()
+  t.equal(events.length, athletes.length - 1)
+})
 
 t.test('invalid_client aborts the run with a 502 and leaves the tokens table byte-identical', async t => {
   const fake = await startFake(t)
