@@ -7,7 +7,7 @@ import { scaleSuite } from './suites/scale.ts'
 const usage = `Usage: npm run bench -- [--full | --smoke] [suite ...]
        npm run bench -- --scale [--athletes <n> | --smoke]
 
-Runs every suite (or the ones named) in quick mode, --full for the issues' sizes, or --smoke
+Runs every suite (or the ones named) in quick mode, --full for the full sizes, or --smoke
 for a seconds-long check that the suites work. Suites: ${suites.map(s => s.name).join(', ')}.
 --scale runs only the scale run: 10,000 athletes (or --athletes) with three years of history
 each, ingested and recomputed once, with peak memory (about 16 minutes on 2 cores).

@@ -57,7 +57,7 @@ export type AcwrReader =
   | { ready: false, missingRoute: string }
 
 /**
- * One athlete with `historyDays` of history ingested through the API contract (issue 4's
+ * One athlete with `historyDays` of history ingested through the API contract (the public
  * routes), reading its ACWR with its own API key, as the frontend does.
  */
 export async function prepareAcwrReader (app: App, historyDays: number, today: string): Promise<AcwrReader> {

@@ -9,7 +9,7 @@ import { createDatabase, type Database } from '../../src/db/database.ts'
 import { measured, type CaseOutcome, type Suite, type SuiteContext } from '../harness.ts'
 import { activityHistory } from './api-fixtures.ts'
 
-/** Three years of history, as issue 15's scale run asks. */
+/** Three years of history per athlete. */
 const DAYS = 3 * 365
 /** The fleet of `npm run bench -- --scale`; `--smoke` takes a few athletes, `--athletes` any number. */
 const SCALE_ATHLETES = 10_000
@@ -180,7 +180,7 @@ async function recompute (context: SuiteContext, db: Database, athletes: number)
 }
 
 /**
- * Issue 15's scale run: a fleet with three years of history each, ingested through the
+ * The capacity run: a fleet with three years of history each, ingested through the
  * activities batch path, then its whole ACWR and PMC series recomputed. Each phase runs once
  * (at 10,000 athletes one phase takes many minutes) and reports its time, rows per second,
  * the peak resident memory of this Node process and the peak memory of the PostgreSQL
