@@ -84,7 +84,7 @@ export interface WorkerOptions {
  * minute, the jobs of pools whose lock nobody holds: their process is gone. A freed sync job
  * runs again and resumes at the page after the last one written.
  */
-export const POOL_LOCK_CLASS = 0x7472_6c64 // "trld": the first key of pg_advisory_lock(int, int)
+const POOL_LOCK_CLASS = 0x7472_6c64 // "trld": the first key of pg_advisory_lock(int, int)
 const ATHLETE_LOCK_CLASS = 0x7472_6c61 // "trla"
 /** How soon a job that found its athlete busy runs again; the job holding the athlete is usually a few pages from its end. */
 const ATHLETE_BUSY_DELAY_MS = 1000
@@ -151,6 +151,20 @@ function oneAthleteAtATime (taskList: TaskList, liveness: pg.Client): TaskList {
     }
   }
   return Object.fromEntries(Object.entries(taskList).map(([name, task]) => [name, serialised(task!)]))
+}
+
+/**
+ * Sync workers running against this database, counted from the liveness locks their pools
+ * hold (`startWorker`) for as long as they run. A lock taken with two int keys shows in
+ * pg_locks as `classid` = the first key and `objsubid` = 2; the database filter leaves out
+ * workers of other databases on the same server.
+ */
+export async function countLiveWorkers (db: Database): Promise<number> {
+  const { rows: [row] } = await sql<{ workers: number }>`
+    select count(*)::int as workers from pg_locks
+    where locktype = 'advisory' and classid = ${POOL_LOCK_CLASS} and objsubid = 2 and granted
+      and database = (select oid from pg_database where datname = current_database())`.execute(db)
+  return row?.workers ?? 0
 }
 
 /**

@@ -3,7 +3,7 @@ import { sql } from 'kysely'
 import { anyOf } from '../db/batch.ts'
 import type { Database } from '../db/database.ts'
 import { JOB_SCHEMA } from '../db/job-schema.ts'
-import { POOL_LOCK_CLASS, syncJobKey } from './jobs.ts'
+import { countLiveWorkers, syncJobKey } from './jobs.ts'
 import type { SyncState } from './queries.ts'
 import type { SyncStatus } from './schemas.ts'
 import { describeSyncState } from './service.ts'
@@ -16,19 +16,6 @@ export interface AthleteSyncProgress extends SyncStatus {
   /** Pages of the backfill written so far. */
   backfillPages: number
   settled: boolean
-}
-
-/**
- * Sync workers running against this database. Each worker's pool holds its liveness lock
- * (src/strava/jobs.ts) for as long as it runs, so the lock table knows which are alive; the
- * database filter leaves out workers of other databases on the same server.
- */
-export async function countLiveWorkers (db: Database): Promise<number> {
-  const { rows: [row] } = await sql<{ workers: number }>`
-    select count(*)::int as workers from pg_locks
-    where locktype = 'advisory' and classid = ${POOL_LOCK_CLASS} and objsubid = 2 and granted
-      and database = (select oid from pg_database where datname = current_database())`.execute(db)
-  return row?.workers ?? 0
 }
 
 /**
