@@ -1,7 +1,7 @@
-import { sql } from 'kysely'
 import type { Database } from '../db/database.ts'
 import type { TokenCipher } from '../tokens/crypto.ts'
 import { refreshDueTokens } from '../tokens/refresh.ts'
+import { loadTokens } from '../tokens/store.ts'
 import type { StravaClient } from '../tokens/strava-client.ts'
 import { AccessRejectedError, StravaUnavailableError } from './api-client.ts'
 
@@ -26,13 +26,10 @@ const FORCE_WITHIN_MINUTES = 365 * 24 * 60
  * the row again (see `athleteAccess`).
  */
 async function storedToken (deps: AccessDependencies, athleteId: number) {
-  const row = await deps.db.selectFrom('strava_tokens')
-    .select(['status', 'access_token', sql<number>`extract(epoch from expires_at)::float8`.as('expiresAt')])
-    .where('athlete_id', '=', athleteId)
-    .executeTakeFirst()
-  if (!row) throw new DisconnectedError('the athlete has no Strava token')
-  if (row.status !== 'active') throw new DisconnectedError('the athlete has no usable Strava token; they must connect Strava again')
-  return { accessToken: deps.cipher.open(row.access_token), expiresAt: row.expiresAt }
+  const token = (await loadTokens(deps.db, deps.cipher, [athleteId])).get(athleteId)
+  if (!token) throw new DisconnectedError('the athlete has no Strava token')
+  if (token.status !== 'active') throw new DisconnectedError('the athlete has no usable Strava token; they must connect Strava again')
+  return token
 }
 
 /**

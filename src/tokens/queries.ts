@@ -1,7 +1,7 @@
-import { sql, type Transaction, type UpdateObject } from 'kysely'
+import { sql, type Selectable, type Transaction, type UpdateObject } from 'kysely'
 import type { Database } from '../db/database.ts'
 import { unnestRows } from '../db/batch.ts'
-import type { DB, TokenEvents } from '../db/types.ts'
+import type { DB, StravaTokens, TokenEvents } from '../db/types.ts'
 
 /** A token as stored: both values sealed by the TokenCipher, expiry in epoch seconds. */
 export interface SealedToken {
@@ -80,10 +80,12 @@ export async function rewriteSealedTokens (trx: Transaction<DB>, tokens: Array<P
     .execute()
 }
 
-/** Sealed tokens of the listed athletes, in one query. Only src/tokens opens them. */
-export async function loadSealedTokens (db: Database, athleteIds: number[]): Promise<SealedToken[]> {
+export type TokenStatus = Selectable<StravaTokens>['status']
+
+/** Sealed tokens of the listed athletes with their status, in one query. Only src/tokens opens them. */
+export async function loadSealedTokens (db: Database, athleteIds: number[]): Promise<Array<SealedToken & { status: TokenStatus }>> {
   return db.selectFrom('strava_tokens')
-    .select(['athlete_id as athleteId', 'access_token as accessToken', 'refresh_token as refreshToken', 'scope',
+    .select(['athlete_id as athleteId', 'access_token as accessToken', 'refresh_token as refreshToken', 'scope', 'status',
       sql<number>`extract(epoch from expires_at)::float8`.as('expiresAt')])
     .where('athlete_id', '=', sql<number>`any(${athleteIds}::bigint[])`)
     .execute()

@@ -5,7 +5,7 @@ import type { DB } from '../db/types.ts'
 import type { TokenCipher } from './crypto.ts'
 import type { PlainToken } from './schemas.ts'
 import { retryConflicts } from '../db/retry.ts'
-import { insertTokenEvents, loadSealedTokens, lockExistingAthletes, upsertSealedTokens, type SealedToken } from './queries.ts'
+import { insertTokenEvents, loadSealedTokens, lockExistingAthletes, upsertSealedTokens, type SealedToken, type TokenStatus } from './queries.ts'
 
 /** Rows per statement: unnest takes five arrays whatever the count, this only bounds memory. */
 const SAVE_CHUNK = 2000
@@ -62,15 +62,16 @@ export async function saveTokens (db: Database, cipher: TokenCipher, tokens: Pla
   return tokens.length
 }
 
-/** Decrypted tokens of the listed athletes, in one query; for code that calls Strava only. */
-export async function loadTokens (db: Database, cipher: TokenCipher, athleteIds: number[]): Promise<Map<number, PlainToken>> {
+/** Decrypted tokens of the listed athletes with their status, in one query; for code that calls Strava only. */
+export async function loadTokens (db: Database, cipher: TokenCipher, athleteIds: number[]): Promise<Map<number, PlainToken & { status: TokenStatus }>> {
   const rows = await loadSealedTokens(db, athleteIds)
   return new Map(rows.map(row => [row.athleteId, {
     athleteId: row.athleteId,
     accessToken: cipher.open(row.accessToken),
     refreshToken: cipher.open(row.refreshToken),
     expiresAt: row.expiresAt,
-    scope: row.scope
+    scope: row.scope,
+    status: row.status
   }]))
 }
 
