@@ -2,7 +2,7 @@ import { httpErrors } from '@fastify/sensible'
 import type { Database } from '../db/database.ts'
 import { writeForAthlete } from '../db/athlete-writes.ts'
 import { rollAcwrForward } from './engine.ts'
-import { findAcwrState, listAcwrRows, type AcwrRow, type AcwrState, type DayRange } from './queries.ts'
+import { readAcwrDays, type AcwrDay, type AcwrState, type DayRange, type SeriesRead } from './queries.ts'
 import { MAX_RANGE_DAYS } from './schemas.ts'
 import { bandsFor, zoneOf } from './zones.ts'
 import { DECIMALS, roundTo } from '../schemas/rounding.ts'
@@ -24,24 +24,21 @@ function checkRange ({ range_from: from, range_to: to }: AcwrState): void {
 }
 
 /**
- * A series read: the range's days with the athlete's state, in one statement while the
- * series is current. Only a read that returns no days, or finds the series stopping short
- * of today, reads the state on its own: to answer 404 or 400, or to roll the series forward
- * to today before reading again, so a read up to today never shows a gap.
+ * A series read: the athlete's state and the range's days in one statement. A 404 for an
+ * unknown athlete and a 400 for a bad range come from the same read. A series that stops
+ * short of today is rolled forward first and read again, so a read up to today never shows
+ * a gap.
  */
-export async function readSeries<Row extends AcwrState> (
+export async function readSeries<Day> (
   db: Database, athleteId: number, range: DayRange,
-  list: (db: Database, athleteId: number, range: DayRange) => Promise<Row[]>
-): Promise<{ state: AcwrState, rows: Row[] }> {
-  const rows = await list(db, athleteId, range)
-  const [first] = rows
-  if (first && !isStale(first)) return { state: first, rows }
-  const state = await findAcwrState(db, athleteId, range)
-  if (!state) throw httpErrors.notFound(`athlete ${athleteId} not found`)
-  checkRange(state)
-  if (!isStale(state)) return { state, rows: rows.length > 0 ? await list(db, athleteId, range) : rows }
+  read: (db: Database, athleteId: number, range: DayRange) => Promise<SeriesRead<Day> | undefined>
+): Promise<SeriesRead<Day>> {
+  const series = await read(db, athleteId, range)
+  if (!series) throw httpErrors.notFound(`athlete ${athleteId} not found`)
+  checkRange(series)
+  if (!isStale(series)) return series
   await writeForAthlete(db, athleteId, (trx, athlete) => rollAcwrForward(trx, [athlete]))
-  return { state, rows: await list(db, athleteId, range) }
+  return (await read(db, athleteId, range))!
 }
 
 function loadValues (load: number, acute: number, chronic: number, ratio: number | null): { load: number, acute: number, chronic: number, ratio: number | null }
@@ -56,7 +53,7 @@ function loadValues (load: number | null, acute: number | null, chronic: number 
 }
 
 /** A stored day as the API shows it, rounded (storage keeps full precision). */
-const toDay = (row: AcwrRow) => ({
+const toDay = (row: AcwrDay) => ({
   date: row.day,
   complete: row.complete,
   external: loadValues(row.external_load, row.external_acute, row.external_chronic, row.external_ratio),
@@ -69,20 +66,21 @@ const toDay = (row: AcwrRow) => ({
 
 /** One entry per calendar day in the range, from the first activity through today at the latest. */
 export async function acwrSeries (db: Database, athleteId: number, query: { from?: string, to?: string }) {
-  const { state, rows } = await readSeries(db, athleteId, query, listAcwrRows)
+  const series = await readSeries(db, athleteId, query, readAcwrDays)
   return {
     athleteId,
-    model: state.acwr_model,
-    acuteDays: state.acute_days,
-    chronicDays: state.chronic_days,
-    decayRate: state.decay_rate,
-    days: rows.map(toDay)
+    model: series.acwr_model,
+    acuteDays: series.acute_days,
+    chronicDays: series.chronic_days,
+    decayRate: series.decay_rate,
+    days: series.days.map(toDay)
   }
 }
 
 /** Today's entry; a 404 for an athlete without activities up to today. */
 export async function latestAcwr (db: Database, athleteId: number) {
-  const { state, rows: [row] } = await readSeries(db, athleteId, { days: 1 }, listAcwrRows)
+  const state = await readSeries(db, athleteId, { days: 1 }, readAcwrDays)
+  const [row] = state.days
   if (!row) throw httpErrors.notFound(`athlete ${athleteId} has no activities yet`)
   const bands = bandsFor({ model: state.acwr_model, acuteDays: state.acute_days, chronicDays: state.chronic_days, decayRate: state.decay_rate })
   // The zone is read from the stored values, not the rounded ones, so it never depends on rounding.

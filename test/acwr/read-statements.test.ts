@@ -33,8 +33,11 @@ t.test('a read of a current series is one statement once the key has been checke
   for (const url of ['/acwr', `/acwr?from=${daysAgo(30)}&to=${daysAgo(20)}`, '/acwr/latest', '/pmc']) {
     t.same(await statementsOf(app, get(url)), { statusCode: 200, statements: 1 }, `GET ${url}`)
   }
-  t.same(await statementsOf(app, get('/acwr?from=2020-01-01&to=2020-02-01')), { statusCode: 200, statements: 2 },
-    'a range without stored days reads the state as well, to tell it from an unknown athlete')
+  t.same(await statementsOf(app, get('/acwr?from=2020-01-01&to=2020-02-01')), { statusCode: 200, statements: 1 },
+    'a range without stored days is one statement too: the state comes with it')
+  t.same(await statementsOf(app, get(`/acwr?from=${daysAgo(5)}&to=${daysAgo(10)}`)), { statusCode: 400, statements: 1 }, 'so is a reversed range')
+  const unknown = await statementsOf(app, () => app.inject({ url: `/api/athletes/${athlete.id + 1000}/acwr`, headers: adminHeaders }))
+  t.same(unknown, { statusCode: 404, statements: 1 }, 'and an unknown athlete')
 })
 
 t.test('a series that stops short of today is rolled forward before it is read, and read again', async t => {
