@@ -5,7 +5,7 @@ import { insertTokenEvents } from '../tokens/queries.ts'
 import { accessTokenFor, DisconnectedError } from './access.ts'
 import { AccessRejectedError, BudgetSpentError, StravaUnavailableError } from './api-client.ts'
 import { removeQueuedSync } from './jobs.ts'
-import { upsertSyncState } from './queries.ts'
+import { BACKFILL_RESET, upsertSyncState } from './queries.ts'
 import type { SyncDependencies } from './sync.ts'
 
 /**
@@ -37,8 +37,8 @@ export async function disconnectAthlete (deps: SyncDependencies, athleteId: numb
       .returning('day').execute()
     const tokens = await trx.deleteFrom('strava_tokens').where('athlete_id', '=', athleteId).returning('athlete_id').execute()
     await insertTokenEvents(trx, tokens.map(row => row.athlete_id), 'deleted', options.reason)
-    await upsertSyncState(trx, [athleteId], {
-      state: 'disconnected', backfill_complete: false, backfill_before: null, backfill_pages: 0, activities_synced: 0, next_attempt_at: null, last_error: null
+    await upsertSyncState(trx, athleteId, {
+      state: 'disconnected', ...BACKFILL_RESET, activities_synced: 0, next_attempt_at: null, last_error: null
     })
     const earliest = removed.map(row => row.day).sort()[0]
     if (earliest) await recomputeAcwrFrom(trx, [athlete], earliest)

@@ -11,17 +11,14 @@ export async function loadSyncState (db: Database, athleteId: number): Promise<S
   return db.selectFrom('strava_sync_state').selectAll().where('athlete_id', '=', athleteId).executeTakeFirst()
 }
 
-/** Creates the athletes' rows when missing, then sets the given fields. */
-export async function upsertSyncState (db: Database, athleteIds: number[], changes: Updateable<StravaSyncState>): Promise<void> {
-  if (athleteIds.length === 0) return
-  await db.insertInto('strava_sync_state')
-    .columns(['athlete_id'])
-    .expression(eb => eb.selectFrom(sql<{ id: number }>`unnest(${athleteIds}::bigint[])`.as(sql`given (id)`)).select('given.id'))
-    .onConflict(oc => oc.column('athlete_id').doNothing())
-    .execute()
-  await db.updateTable('strava_sync_state').set({ ...changes, updated_at: sql`now()` })
-    .where('athlete_id', '=', anyOf(athleteIds))
-    .execute()
+/** Sets the given fields of an athlete's sync state in one statement, creating the row when missing; returns the row. */
+export async function upsertSyncState (db: Database, athleteId: number, changes: Updateable<StravaSyncState>): Promise<SyncStateRow> {
+  const values = { ...changes, updated_at: sql<Date>`now()` }
+  return db.insertInto('strava_sync_state')
+    .values({ ...values, athlete_id: athleteId })
+    .onConflict(oc => oc.column('athlete_id').doUpdateSet(values))
+    .returningAll()
+    .executeTakeFirstOrThrow()
 }
 
 /**
@@ -40,20 +37,22 @@ export async function markQueued (db: Database, athleteIds: number[]): Promise<v
     .execute()
 }
 
-/** Starts the backfill over: the next sync lists the whole history again, newest first. */
-export async function resetBackfill (db: Database, athleteId: number): Promise<void> {
-  await upsertSyncState(db, [athleteId], { backfill_complete: false, backfill_before: null, backfill_pages: 0 })
-}
+/** The fields that start the backfill over: the next sync lists the whole history again, newest first. */
+export const BACKFILL_RESET = { backfill_complete: false, backfill_before: null, backfill_pages: 0 } as const satisfies Updateable<StravaSyncState>
+
+/** Where a backfill stands after a page: the pages written, below the bound fixed when it started. */
+export interface BackfillCursor { backfillPages?: number, backfillBefore?: Date | string }
 
 /**
  * After a page is written, in the page's transaction: the cursor moves only with the page, so
  * a process killed between the two neither skips nor repeats a page. `activities_synced` is
  * the athlete's Strava activities as stored, so a page synced twice counts once.
  */
-export async function recordPage (trx: Transaction<DB>, athleteId: number, cursor: { backfillPages?: number }): Promise<void> {
+export async function recordPage (trx: Transaction<DB>, athleteId: number, cursor: BackfillCursor): Promise<void> {
   await trx.updateTable('strava_sync_state')
     .set(eb => ({
       ...(cursor.backfillPages === undefined ? {} : { backfill_pages: cursor.backfillPages }),
+      ...(cursor.backfillBefore === undefined ? {} : { backfill_before: cursor.backfillBefore }),
       activities_synced: eb.selectFrom('activities').select(eb => eb.cast<number>(eb.fn.countAll(), 'integer').as('n'))
         .where('activities.athlete_id', '=', athleteId).where('activities.source', '=', 'strava'),
       last_synced_at: sql`now()`,

@@ -14,7 +14,7 @@ export const statementSamples: StatementSample[] = [
   { name: 'queueAthleteTask', run: db => queueAthleteTask(db, 'strava-activity', { athleteId: 1, activityId: 2, aspect: 'create' }) },
   { name: 'removeQueuedSync', run: db => removeQueuedSync(db, 1) },
   { name: 'loadSyncState', run: db => loadSyncState(db, 1) },
-  { name: 'upsertSyncState', run: db => upsertSyncState(db, [1], { state: 'running' }) },
+  { name: 'upsertSyncState', run: db => upsertSyncState(db, 1, { state: 'running' }) },
   { name: 'markQueued', run: db => markQueued(db, [1]) },
   { name: 'recordPage', run: db => inTransaction(db, trx => recordPage(trx, 1, { backfillPages: 3 })) },
   { name: 'countSyncStates', run: db => countSyncStates(db) },

@@ -5,7 +5,7 @@ import { recomputeAcwrFrom } from '../acwr/engine.ts'
 import { ingestActivityOf } from './activities.ts'
 import { athleteAccess, type AccessDependencies, type AthleteAccess } from './access.ts'
 import type { StravaActivity, StravaApi } from './api-client.ts'
-import { loadSyncState, recordPage, upsertSyncState, type SyncStateRow } from './queries.ts'
+import { recordPage, upsertSyncState, type BackfillCursor, type SyncStateRow } from './queries.ts'
 
 export interface SyncDependencies extends AccessDependencies {
   api: StravaApi
@@ -30,7 +30,7 @@ function ingestable (page: StravaActivity[]) {
 }
 
 /** Writes one page through the activities batch path, and moves the cursor in the same transaction. */
-export async function writePage (deps: SyncDependencies, athleteId: number, page: StravaActivity[], cursor: { backfillPages?: number } = {}): Promise<void> {
+export async function writePage (deps: SyncDependencies, athleteId: number, page: StravaActivity[], cursor: BackfillCursor = {}): Promise<void> {
   await writeForAthlete(deps.db, athleteId, async (trx, athlete) => {
     await ingestActivities(trx, athlete, ingestable(page), 'strava')
     await recordPage(trx, athleteId, cursor)
@@ -65,15 +65,15 @@ async function listAndWrite (list: (page: number) => Promise<StravaActivity[]>, 
  */
 async function backfill (deps: SyncDependencies, access: AthleteAccess, state: SyncStateRow): Promise<SyncOutcome | undefined> {
   const athleteId = state.athlete_id
+  // Stored with the first page written: until then there is nothing to resume.
   const before = state.backfill_before ?? deps.now().toISOString()
-  if (!state.backfill_before) await upsertSyncState(deps.db, [athleteId], { backfill_before: before })
   const done = state.backfill_pages
   const ended = await listAndWrite(
     page => access(token => deps.api.listActivities(token, { before: epochS(before), page, perPage: deps.perPage ?? 200 })),
     done + 1, done + (deps.pagesPerJob ?? 20),
-    (items, page) => writePage(deps, athleteId, items, { backfillPages: page }))
+    (items, page) => writePage(deps, athleteId, items, { backfillPages: page, backfillBefore: before }))
   if (!ended) return { kind: 'continue' }
-  await upsertSyncState(deps.db, [athleteId], { backfill_complete: true })
+  await upsertSyncState(deps.db, athleteId, { backfill_complete: true })
   return undefined
 }
 
@@ -112,12 +112,12 @@ function relistFrom (deps: SyncDependencies, state: SyncStateRow): number {
 }
 
 /**
- * One sync job, whose row of sync state the caller has created: the backfill (resumed where
+ * One sync job, from the athlete's row of sync state as the job found it: the backfill (resumed where
  * it stopped) while it is incomplete, then the recent window. Errors are the caller's: a spent budget (BudgetSpentError), a lost grant
  * (DisconnectedError), Strava unavailable.
  */
-export async function syncAthlete (deps: SyncDependencies, athleteId: number): Promise<SyncOutcome> {
-  const state = (await loadSyncState(deps.db, athleteId))!
+export async function syncAthlete (deps: SyncDependencies, state: SyncStateRow): Promise<SyncOutcome> {
+  const athleteId = state.athlete_id
   const access = athleteAccess(deps, athleteId)
   if (!state.backfill_complete) {
     // The state as it was before the backfill still says where the re-list starts: the

@@ -7,7 +7,7 @@ import { withAccess, DisconnectedError } from './access.ts'
 import { BudgetSpentError } from './api-client.ts'
 import { disconnectAthlete } from './disconnect.ts'
 import { PRIORITY, queueSync, type ActivityPayload, type SyncPayload } from './jobs.ts'
-import { resetBackfill, upsertSyncState } from './queries.ts'
+import { BACKFILL_RESET, upsertSyncState } from './queries.ts'
 import { retentionTask } from './retention.ts'
 import { syncAthlete, writePage, type SyncDependencies, type SyncOutcome } from './sync.ts'
 
@@ -16,12 +16,12 @@ const errorText = (err: unknown) => (err instanceof Error ? err.message : String
 /** Stores how a sync job ended and queues what follows: the next pages now, or a retry when the budget allows. */
 async function settle (deps: SyncDependencies, athleteId: number, outcome: SyncOutcome): Promise<void> {
   if (outcome.kind === 'complete') {
-    await upsertSyncState(deps.db, [athleteId], { state: 'idle', next_attempt_at: null, last_error: null })
+    await upsertSyncState(deps.db, athleteId, { state: 'idle', next_attempt_at: null, last_error: null })
   } else if (outcome.kind === 'continue') {
-    await upsertSyncState(deps.db, [athleteId], { state: 'queued', next_attempt_at: null, last_error: null })
+    await upsertSyncState(deps.db, athleteId, { state: 'queued', next_attempt_at: null, last_error: null })
     await queueSync(deps.db, { athleteId }, { priority: PRIORITY.backfill })
   } else {
-    await upsertSyncState(deps.db, [athleteId], { state: 'deferred', next_attempt_at: outcome.retryAt.toISOString(), last_error: null })
+    await upsertSyncState(deps.db, athleteId, { state: 'deferred', next_attempt_at: outcome.retryAt.toISOString(), last_error: null })
     await queueSync(deps.db, { athleteId }, { runAt: outcome.retryAt, priority: PRIORITY.recent })
   }
 }
@@ -33,19 +33,18 @@ async function settle (deps: SyncDependencies, athleteId: number, outcome: SyncO
  */
 export async function runSyncJob (deps: SyncDependencies, payload: SyncPayload, firstAttempt = true): Promise<SyncOutcome | 'disconnected'> {
   const { athleteId } = payload
-  if (payload.full && firstAttempt) await resetBackfill(deps.db, athleteId)
-  await upsertSyncState(deps.db, [athleteId], { state: 'running' })
+  const state = await upsertSyncState(deps.db, athleteId, { state: 'running', ...(payload.full && firstAttempt ? BACKFILL_RESET : {}) })
   let outcome: SyncOutcome
   try {
-    outcome = await syncAthlete(deps, athleteId)
+    outcome = await syncAthlete(deps, state)
   } catch (err) {
     if (err instanceof BudgetSpentError) {
       outcome = { kind: 'deferred', retryAt: err.retryAt }
     } else if (err instanceof DisconnectedError) {
-      await upsertSyncState(deps.db, [athleteId], { state: 'disconnected', next_attempt_at: null, last_error: errorText(err) })
+      await upsertSyncState(deps.db, athleteId, { state: 'disconnected', next_attempt_at: null, last_error: errorText(err) })
       return 'disconnected'
     } else {
-      await upsertSyncState(deps.db, [athleteId], { state: 'failed', last_error: errorText(err) })
+      await upsertSyncState(deps.db, athleteId, { state: 'failed', last_error: errorText(err) })
       throw err
     }
   }
