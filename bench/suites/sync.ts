@@ -7,7 +7,7 @@ import { ingestActivityOf } from '../../src/strava/activities.ts'
 import { queueAthleteSyncs } from '../../src/strava/service.ts'
 import { saveTokens } from '../../src/tokens/store.ts'
 import { makeActivities, type FakeActivity } from '../../test/fake-strava-api.ts'
-import { startFakeStrava, type FakeStrava } from '../../test/fake-strava.ts'
+import { startFakeStravaProcess, type FakeStravaProcess } from '../fake-strava-process.ts'
 import { alternate, andAlso, atLeast, atMost, measured, median, type CaseOutcome, type Mode, type Suite, type SuiteContext } from '../harness.ts'
 
 interface SyncSizes {
@@ -39,37 +39,37 @@ interface BenchAthlete {
 
 interface SyncWorld {
   app: App
-  fake: FakeStrava
+  fake: FakeStravaProcess
   athletes: BenchAthlete[]
 }
 
 /** Athletes connected to the fake Strava, each with `days` daily activities there and tokens good for six hours. */
-async function connectAthletes (app: App, fake: FakeStrava, size: SyncSizes): Promise<BenchAthlete[]> {
+async function connectAthletes (app: App, fake: FakeStravaProcess, size: SyncSizes): Promise<BenchAthlete[]> {
   const rows = await app.db.insertInto('athletes')
     .columns(['strava_athlete_id'])
     .expression(sql`select g from generate_series(1::bigint, ${size.athletes}::bigint) as g`)
     .returning(['id', 'strava_athlete_id'])
     .execute()
   const expiresAt = Math.floor(Date.now() / 1000) + 6 * 3600
-  const athletes = rows.map((row, i) => {
-    const activities = makeActivities(size.days, { firstId: 10_000_000_000 + i * 100_000 })
-    fake.activities.add(row.strava_athlete_id!, activities)
-    return { id: row.id, activities }
-  })
-  await saveTokens(app.db, app.tokenCipher, rows.map(row => {
-    const issued = fake.addAthlete(row.strava_athlete_id!)
-    return { athleteId: row.id, accessToken: issued.access_token, refreshToken: issued.refresh_token, expiresAt, scope: 'read,activity:read_all' }
-  }))
-  return athletes
+  // The fake builds its copy of each history from the same inputs, so only these cross to it.
+  const newest = new Date().toISOString()
+  const histories = rows.map((row, i) => ({ stravaId: row.strava_athlete_id!, days: size.days, firstId: 10_000_000_000 + i * 100_000, newest }))
+  for (let i = 0; i < histories.length; i += 100) await fake.addHistories(histories.slice(i, i + 100))
+  const issued = await fake.addAthletes(rows.map(row => row.strava_athlete_id!))
+  await saveTokens(app.db, app.tokenCipher, rows.map((row, i) => ({
+    athleteId: row.id, accessToken: issued[i]!.access_token, refreshToken: issued[i]!.refresh_token, expiresAt, scope: 'read,activity:read_all'
+  })))
+  return histories.map(({ days, firstId }, i) => ({ id: rows[i]!.id, activities: makeActivities(days, { firstId, newest: new Date(newest) }) }))
 }
 
 /**
- * The real app with its in-process job runner, talking to a fake Strava whose rate limits
- * are lifted: the budget is still taken before every call and updated from every answer.
+ * The real app with its in-process job runner, talking to a fake Strava in a process of its
+ * own (as Strava is not in trainload's process) whose rate limits are lifted: the budget is
+ * still taken before every call and updated from every answer.
  */
 async function startWorld (context: SuiteContext, size: SyncSizes): Promise<SyncWorld> {
-  const fake = await startFakeStrava({ apiLatencyMs: STRAVA_LATENCY_MS })
-  fake.rateLimits.limits = { read: [LIFTED_LIMIT, LIFTED_LIMIT], overall: [LIFTED_LIMIT, LIFTED_LIMIT] }
+  const fake = await startFakeStravaProcess(0, STRAVA_LATENCY_MS)
+  await fake.setRateLimits(LIFTED_LIMIT)
   const config = {
     ...context.config,
     STRAVA_BASE_URL: fake.url,
@@ -90,7 +90,7 @@ async function startWorld (context: SuiteContext, size: SyncSizes): Promise<Sync
 
 /** Nothing synced yet: no activities, ACWR or sync state, and an unused budget with the lifted limits, here and at the fake. */
 async function resetSync ({ app, fake }: SyncWorld): Promise<void> {
-  fake.rateLimits.usage = { read: [0, 0], overall: [0, 0] }
+  await fake.resetUsage()
   await sql`truncate activities, acwr_daily, strava_sync_state`.execute(app.db)
   await app.db.updateTable('strava_rate_budget').set({
     read_limit_15min: LIFTED_LIMIT,
@@ -143,14 +143,13 @@ async function untilSynced (app: App, athleteIds: number[], timeoutMs: number): 
 /** Queues the athletes' syncs as POST /admin/strava/sync does and times them until the last one is done. */
 const syncRun = (world: SyncWorld, athletes: BenchAthlete[], timeoutMs: number) => async (): Promise<SyncRun> => {
   await resetSync(world)
-  const servedBefore = world.fake.rateLimits.served
   const ids = athletes.map(athlete => athlete.id)
   const started = performance.now()
   await queueAthleteSyncs(world.app.db, ids)
   await untilSynced(world.app, ids, timeoutMs)
   const ms = performance.now() - started
   const { rows: [stored] } = await sql<{ n: number }>`select count(*)::int as n from activities`.execute(world.app.db)
-  return { ms, calls: world.fake.rateLimits.served - servedBefore, activities: stored!.n }
+  return { ms, calls: await world.fake.resetUsage(), activities: stored!.n }
 }
 
 /**
@@ -233,7 +232,7 @@ async function measureSync (context: SuiteContext, world: SyncWorld, size: SyncS
 
   const atLatency = await alternate({ sync: syncRun(world, world.athletes, timeoutMs) },
     { warmup: 0, rounds: size.rounds, settleMs: SETTLE_MS, progress: context.progress(`sync: at ${STRAVA_LATENCY_MS} ms`, size.rounds) })
-  world.fake.state.apiLatencyMs = 0
+  await world.fake.setLatency(0, 0)
   const database = await alternate({ sync: syncRun(world, world.athletes, timeoutMs), batch: batchRun(world, world.athletes) },
     { warmup: 0, rounds: size.rounds, settleMs: SETTLE_MS, progress: context.progress('sync: at 0 ms against the batch path', size.rounds) })
   return [latencyCase(world, size, atLatency.sync), ...databaseCases(world, size, database)]
