@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events'
 import { run, type JobHelpers, type Task, type TaskList, type WorkerEvents } from 'graphile-worker'
 import { sql } from 'kysely'
+import pLimit from 'p-limit'
 import pg from 'pg'
 import type { Database } from '../db/database.ts'
 import { JOB_SCHEMA, jobLogger } from '../db/job-schema.ts'
@@ -106,6 +107,17 @@ const athleteOf = (payload: unknown) => {
   return typeof athleteId === 'number' ? athleteId : undefined
 }
 
+type LivenessSession = <Row extends pg.QueryResultRow>(text: string, values: unknown[]) => Promise<pg.QueryResult<Row>>
+
+/**
+ * The liveness session's queries, one at a time: the session is shared by every job of the
+ * runner, and node-postgres deprecates sending a query while another is running.
+ */
+function livenessSession (client: pg.Client): LivenessSession {
+  const oneAtATime = pLimit(1)
+  return (text, values) => oneAtATime(() => client.query(text, values))
+}
+
 /**
  * Runs every job whose payload names an athlete while holding that athlete's lock: a session
  * advisory lock on the runner's liveness session, so it is held across instances and ends with
@@ -114,19 +126,19 @@ const athleteOf = (payload: unknown) => {
  * back unchanged (same payload, priority and job key, fresh attempts since it did not run)
  * for a moment later, and ends.
  */
-function oneAthleteAtATime (taskList: TaskList, liveness: pg.Client): TaskList {
+function oneAthleteAtATime (taskList: TaskList, liveness: LivenessSession): TaskList {
   const held = new Set<number>()
   const tryLock = async (athleteId: number) => {
     if (held.has(athleteId)) return false
     held.add(athleteId)
-    const { rows: [row] } = await liveness.query<{ locked: boolean }>('select pg_try_advisory_lock($1, hashtext($2)) as locked', [ATHLETE_LOCK_CLASS, String(athleteId)])
+    const { rows: [row] } = await liveness<{ locked: boolean }>('select pg_try_advisory_lock($1, hashtext($2)) as locked', [ATHLETE_LOCK_CLASS, String(athleteId)])
       .catch((err: unknown) => { held.delete(athleteId); throw err })
     if (!row?.locked) held.delete(athleteId)
     return row?.locked === true
   }
   const unlock = async (athleteId: number) => {
     try {
-      await liveness.query('select pg_advisory_unlock($1, hashtext($2))', [ATHLETE_LOCK_CLASS, String(athleteId)])
+      await liveness('select pg_advisory_unlock($1, hashtext($2))', [ATHLETE_LOCK_CLASS, String(athleteId)])
     } finally {
       held.delete(athleteId)
     }
@@ -182,9 +194,10 @@ export async function startWorker ({ connectionString, concurrency, taskList, lo
   const liveness = new pg.Client({ connectionString })
   liveness.on('error', err => log?.(`job engine liveness session lost: ${err.message}`))
   await liveness.connect()
+  const session = livenessSession(liveness)
   const events: WorkerEvents = new EventEmitter()
   const poolLocked = new Promise<string>(resolve => events.once('pool:create', ({ workerPool }) => resolve(workerPool.id)))
-    .then(poolId => liveness.query('select pg_advisory_lock($1, hashtext($2))', [POOL_LOCK_CLASS, poolId]))
+    .then(poolId => session('select pg_advisory_lock($1, hashtext($2))', [POOL_LOCK_CLASS, poolId]))
   const runner = await run({
     pgPool: pool,
     schema: JOB_SCHEMA,
@@ -195,7 +208,7 @@ export async function startWorker ({ connectionString, concurrency, taskList, lo
     events,
     // Asked before every job: no job is taken before the pool's liveness lock is held.
     forbiddenFlags: () => poolLocked.then(() => null),
-    taskList: oneAthleteAtATime(taskList, liveness)
+    taskList: oneAthleteAtATime(taskList, session)
   })
   const sweep = () => freeJobsOfDeadPools(pool)
     .then(pools => { if (pools > 0) log?.(`freed the jobs of ${pools} worker pool(s) whose process is gone`) })
