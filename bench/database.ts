@@ -54,9 +54,11 @@ export interface SuiteDatabase {
   drop: () => Promise<void>
 }
 
+const databasePrefix = (suite: string) => `trainload_bench_${suite.replace(/\W/g, '_')}`
+
 /** A freshly created and migrated database for one suite, so suites never see each other's rows. */
 export async function createSuiteDatabase (serverUrl: string, suite: string): Promise<SuiteDatabase> {
-  const name = `trainload_bench_${suite.replace(/\W/g, '_')}_${randomBytes(4).toString('hex')}`
+  const name = `${databasePrefix(suite)}_${randomBytes(4).toString('hex')}`
   const identifier = pg.escapeIdentifier(name)
   await withClient(serverUrl, client => client.query(`create database ${identifier}`))
   const url = new URL(serverUrl)
@@ -71,9 +73,13 @@ export async function createSuiteDatabase (serverUrl: string, suite: string): Pr
   return { name, url: url.href, drop }
 }
 
-/** Names of the bench databases left on a server (none, once a run has finished). */
-export async function listBenchDatabases (serverUrl: string): Promise<string[]> {
-  return withClient(serverUrl, async client =>
+/**
+ * Names of the bench databases left on a server (none, once a run has finished), or of the
+ * named suites' only: other runs on the same server may be under way.
+ */
+export async function listBenchDatabases (serverUrl: string, suites?: string[]): Promise<string[]> {
+  const names = await withClient(serverUrl, async client =>
     (await client.query<{ datname: string }>("select datname from pg_database where datname like 'trainload\\_bench\\_%'")).rows
       .map(row => row.datname))
+  return suites ? names.filter(name => suites.some(suite => name.startsWith(`${databasePrefix(suite)}_`))) : names
 }

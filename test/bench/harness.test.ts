@@ -82,7 +82,7 @@ t.test('a smoke run of the pool suite writes every case in the documented JSON s
   t.match(failed, { suite: 'failing', status: 'failed', note: 'the suite broke' })
   t.match(formatTable(report), /absent\s+needs a missing route.*not run/)
 
-  t.same(await listBenchDatabases(serverUrl), [], 'every suite database was dropped, the failed one too')
+  t.same(await listBenchDatabases(serverUrl, ['pool', 'absent', 'failing']), [], 'every suite database was dropped, the failed one too')
 })
 
 t.test('a smoke run of the tokens suite compares batch save with row-by-row saves and each refresh with its ideal', async t => {
@@ -101,5 +101,5 @@ t.test('a smoke run of the tokens suite compares batch save with row-by-row save
     t.ok(result!.ratio!.value >= 1, `concurrency ${concurrency}: no run beats n x latency / concurrency, so the latency was applied`)
   }
   t.match(ownCost, { target: null, ratio: null, details: { latencyMs: 0, refreshedPerRun: '64' } })
-  t.same(await listBenchDatabases(serverUrl), [], 'the suite database was dropped')
+  t.same(await listBenchDatabases(serverUrl, ['tokens']), [], 'the suite database was dropped')
 })

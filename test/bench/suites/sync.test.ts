@@ -30,5 +30,5 @@ t.test('a smoke run of the sync suite syncs every athlete through the job runner
     details: { activities: 6 * 365, callsPerRun: String(pages) }
   })
   t.ok(database!.ratio!.value > 0)
-  t.same(await listBenchDatabases(serverUrl), [], 'the suite database was dropped')
+  t.same(await listBenchDatabases(serverUrl, ['sync']), [], 'the suite database was dropped')
 })
