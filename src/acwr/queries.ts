@@ -33,13 +33,6 @@ function withState (db: Database, athleteId: number, range: DayRange) {
       .select(sql<string>`coalesce(${range.from ?? null}::date, range_to - ${(range.days ?? DEFAULT_RANGE_DAYS) - 1}::int)`.as('range_from')))
 }
 
-/** The athlete's state with the resolved range, or undefined for an unknown athlete. */
-export async function findAcwrState (db: Database, athleteId: number, range: DayRange = {}) {
-  return withState(db, athleteId, range).selectFrom('bounds').selectAll().executeTakeFirst()
-}
-
-export type AcwrState = NonNullable<Awaited<ReturnType<typeof findAcwrState>>>
-
 /**
  * A series read in one statement and one row: the athlete's state with the resolved range,
  * and the range's stored days (the given columns, in day order) as one JSON array. One row
@@ -67,4 +60,7 @@ export const readAcwrDays = (db: Database, athleteId: number, range: DayRange) =
   readDays(db, athleteId, range, ['day', 'complete', 'external_load', 'external_acute', 'external_chronic', 'external_ratio',
     'internal_load', 'internal_acute', 'internal_chronic', 'internal_ratio', 'internal_coverage', 'divergence'])
 
-export type AcwrDay = NonNullable<Awaited<ReturnType<typeof readAcwrDays>>>['days'][number]
+type AcwrSeriesRead = NonNullable<Awaited<ReturnType<typeof readAcwrDays>>>
+export type AcwrDay = AcwrSeriesRead['days'][number]
+/** The athlete's settings and the resolved range, as every series read returns them beside its days. */
+export type AcwrState = Omit<AcwrSeriesRead, 'days'>

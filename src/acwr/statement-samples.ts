@@ -1,7 +1,7 @@
 import { inTransaction, type StatementSample } from '../db/statement-check.ts'
 import { recomputeAcwrFrom, rollAcwrForward } from './engine.ts'
 import { ACWR_MODELS } from './models.ts'
-import { findAcwrState, readAcwrDays } from './queries.ts'
+import { readAcwrDays } from './queries.ts'
 import { summarizeAcwr } from './summary.ts'
 
 /** The ACWR update statement is raw SQL: these samples are what checks it against the schema. */
@@ -12,7 +12,6 @@ export const statementSamples: StatementSample[] = [
   } satisfies StatementSample)),
   { name: 'recomputeAcwrFrom (whole history)', run: db => inTransaction(db, trx => recomputeAcwrFrom(trx, [{ id: 1, acwr_model: 'ewma' }], null)) },
   { name: 'rollAcwrForward', run: db => inTransaction(db, trx => rollAcwrForward(trx, [{ id: 1, acwr_model: 'rolling' }])) },
-  { name: 'findAcwrState', run: db => findAcwrState(db, 1) },
   { name: 'readAcwrDays', run: db => readAcwrDays(db, 1, { from: '2026-01-01', to: '2026-03-31' }) },
   { name: 'summarizeAcwr', run: db => summarizeAcwr(db) }
 ]

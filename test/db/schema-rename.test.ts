@@ -37,7 +37,7 @@ const renames: Rename[] = [
     table: 'athletes',
     column: 'timezone',
     tscFiles: ['src/acwr/queries.ts', 'src/acwr/summary.ts', 'src/athletes/queries.ts'],
-    samples: [/^recomputeAcwrFrom \(the ACWR update statement, rolling\)$/, /^rollAcwrForward$/, /^findAcwrState$/, /^summarizeAcwr$/, /^upsertAthleteRows$/]
+    samples: [/^recomputeAcwrFrom \(the ACWR update statement, rolling\)$/, /^rollAcwrForward$/, /^readAcwrDays$/, /^summarizeAcwr$/, /^upsertAthleteRows$/]
   },
   {
     table: 'acwr_daily',
