@@ -79,10 +79,10 @@ export async function acwrSeries (db: Database, athleteId: number, query: { from
 
 /** Today's entry; a 404 for an athlete without activities up to today. */
 export async function latestAcwr (db: Database, athleteId: number) {
-  const state = await readSeries(db, athleteId, { days: 1 }, readAcwrDays)
-  const [row] = state.days
+  const series = await readSeries(db, athleteId, { days: 1 }, readAcwrDays)
+  const [row] = series.days
   if (!row) throw httpErrors.notFound(`athlete ${athleteId} has no activities yet`)
-  const bands = bandsFor({ model: state.acwr_model, acuteDays: state.acute_days, chronicDays: state.chronic_days, decayRate: state.decay_rate })
+  const bands = bandsFor({ model: series.acwr_model, acuteDays: series.acute_days, chronicDays: series.chronic_days, decayRate: series.decay_rate })
   // The zone is read from the stored values, not the rounded ones, so it never depends on rounding.
   const zone = zoneOf({ ratio: row.external_ratio, chronic: row.external_chronic, complete: row.complete }, bands)
   return {

@@ -2,6 +2,7 @@ import { sql, type Selectable, type Transaction, type Updateable } from 'kysely'
 import { anyOf } from '../db/batch.ts'
 import type { Database } from '../db/database.ts'
 import type { DB, StravaSyncState } from '../db/types.ts'
+import type { TokenStatus } from '../tokens/queries.ts'
 
 export type SyncStateRow = Selectable<StravaSyncState>
 export type SyncState = SyncStateRow['state']
@@ -82,7 +83,7 @@ export async function connectedAthletes (db: Database, athleteIds?: number[]): P
   return rows.map(row => row.athlete_id)
 }
 
-export async function tokenStatus (db: Database, athleteId: number): Promise<'active' | 'invalid' | undefined> {
+export async function tokenStatus (db: Database, athleteId: number): Promise<TokenStatus | undefined> {
   const row = await db.selectFrom('strava_tokens').select('status').where('athlete_id', '=', athleteId).executeTakeFirst()
   return row?.status
 }

@@ -65,7 +65,7 @@ async function listAndWrite (list: (page: number) => Promise<StravaActivity[]>, 
  */
 async function backfill (deps: SyncDependencies, access: AthleteAccess, state: SyncStateRow): Promise<SyncOutcome | undefined> {
   const athleteId = state.athlete_id
-  // Stored with the first page written: until then there is nothing to resume.
+  // Stored with each page written, so a backfill that has written none yet has nothing to resume.
   const before = state.backfill_before ?? deps.now().toISOString()
   const done = state.backfill_pages
   const ended = await listAndWrite(
