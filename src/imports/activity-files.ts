@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream'
 import { createGunzip } from 'node:zlib'
 import { find as findTimeZones } from 'geo-tz'
 import sax from 'sax'
+import { knownTimeZone } from '../time-zones.ts'
 
 /** Where an activity file says it was recorded: a position, or only the device's offset from UTC. */
 export type RecordedPlace = { lat: number, lon: number } | { offsetS: number }
@@ -116,21 +117,12 @@ class FitDecoder {
 
 const fitDecoder = new FitDecoder()
 
-/** Whether the runtime can show times in a zone (geo-tz may know zones newer than its ICU data). */
-function knownTimeZone (timeZone: string): boolean {
-  try {
-    Intl.DateTimeFormat('en-US', { timeZone })
-    return true
-  } catch {
-    return false
-  }
-}
-
 /** The IANA zone at a position; the first of several at a border. */
 export function timeZoneAt (lat: number, lon: number): string | null {
   if (Math.abs(lat) > 90 || Math.abs(lon) > 180) return null
   const zone = findTimeZones(lat, lon)[0]
-  return zone !== undefined && knownTimeZone(zone) ? zone : null
+  // geo-tz may know zones newer than the runtime's time zone data, which could not show their times.
+  return zone !== undefined && knownTimeZone(zone) !== null ? zone : null
 }
 
 /**

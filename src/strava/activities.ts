@@ -1,4 +1,5 @@
 import type { IngestActivity } from '../activities/service.ts'
+import { knownTimeZone } from '../time-zones.ts'
 import type { StravaActivity } from './api-client.ts'
 
 const LOCAL_DATE_TIME = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d+)?Z?$/
@@ -13,11 +14,7 @@ const HIDDEN_START_TIME = 'T00:00:01'
 export function ianaZoneOf (timezone: string | null | undefined): string | null {
   const zone = timezone?.replace(/^\([^)]*\)\s*/, '').trim()
   if (!zone || zone.length > 64) return null
-  try {
-    return new Intl.DateTimeFormat('en-US', { timeZone: zone }).resolvedOptions().timeZone
-  } catch {
-    return null
-  }
+  return knownTimeZone(zone)
 }
 
 /** A measure within the bounds the activities table checks, or null: one odd value never blocks a page. */
