@@ -35,6 +35,27 @@ export function combineObservers (...observers: Array<DatabaseObserver | undefin
  * one fingerprint, so the set of fingerprints is bounded by the code, not by the traffic.
  */
 export function sqlFingerprint (statement: string): string {
+  const known = fingerprints.get(statement)
+  if (known !== undefined) return known
+  const fingerprint = fingerprintOf(statement)
+  if (cachedChars + statement.length <= MAX_CACHED_CHARS) {
+    fingerprints.set(statement, fingerprint)
+    cachedChars += statement.length
+  }
+  return fingerprint
+}
+
+/**
+ * Most statements are the same few texts over and over (Kysely compiles a query to the same
+ * text, its values being parameters), and the longest of them, the ACWR update, took as long
+ * to fingerprint as to serialise. Texts that vary, such as multi-row VALUES lists, could fill
+ * the cache, so it stops growing at this many characters.
+ */
+const MAX_CACHED_CHARS = 4_000_000
+const fingerprints = new Map<string, string>()
+let cachedChars = 0
+
+function fingerprintOf (statement: string): string {
   return statement
     .replace(/--[^\n]*/g, ' ')
     .replace(/'(?:[^']|'')*'/g, '?')

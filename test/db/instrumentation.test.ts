@@ -19,6 +19,17 @@ t.test('queries that differ only in how many values they carry share one fingerp
   t.equal(sqlFingerprint(rows(2)), 'insert into "athletes" ("name", "sex") values (?, ...), ...')
 })
 
+t.test('a statement seen again gets the same fingerprint, and so does every text past the cache bound', async t => {
+  const statement = "select * from activities where athlete_id = $1 and source = 'strava'"
+  t.equal(sqlFingerprint(statement), 'select * from activities where athlete_id = ? and source = ?')
+  t.equal(sqlFingerprint(statement), 'select * from activities where athlete_id = ? and source = ?')
+  // About 5 MB of texts that differ only in a long literal: more than the cache keeps.
+  const filler = 'x'.repeat(50_000)
+  const fingerprints = new Set(Array.from({ length: 100 }, (_, i) => sqlFingerprint(`select '${filler}${i}' as padding`)))
+  t.same([...fingerprints], ['select ? as padding'])
+  t.equal(sqlFingerprint(statement), 'select * from activities where athlete_id = ? and source = ?')
+})
+
 t.test('recent samples keep a fixed number of values and give nearest-rank percentiles', async t => {
   const samples = new RecentSamples(100)
   t.equal(samples.percentile(95), 0, 'no samples reads as 0')
