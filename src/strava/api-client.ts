@@ -1,5 +1,5 @@
 import type { Database } from '../db/database.ts'
-import { recordStatedUsage, statedUsage, statesNewUsage, takeReadBudget } from './budget.ts'
+import { ReadLease, recordStatedUsage, statedUsage, statesNewUsage, takeReadBudget, type ReadBudget } from './budget.ts'
 
 /** A Strava activity as `GET /athlete/activities` (summary) or `GET /activities/{id}` (detail) returns it. */
 export interface StravaActivity {
@@ -42,13 +42,16 @@ export interface ApiClientOptions {
 
 /**
  * Strava's read API with the deployment's rate budget in front: each call first takes one
- * read from the shared budget, and each answer's rate-limit headers are stored for every
- * instance (when they say something the budget does not already hold). A 429 (another client of the same application spent the window) is stored too
- * and reported as a spent budget until the window ends. Errors never carry a token.
+ * read from the shared budget (or from reads its job took ahead), and each answer's
+ * rate-limit headers are stored for every instance (when they say something the budget does
+ * not already hold). A 429 (another client of the same application spent the window) is
+ * stored too and reported as a spent budget until the window ends. Errors never carry a token.
  */
 export function createStravaApi ({ db, baseUrl, reserve, now, timeoutMs = 15_000 }: ApiClientOptions) {
-  async function call (path: string, accessToken: string, init: { method?: string, body?: URLSearchParams } = {}): Promise<Response> {
-    const grant = await takeReadBudget(db, now(), reserve)
+  const eachCallItsOwn: ReadBudget = { take: () => takeReadBudget(db, now(), reserve) }
+
+  async function call (path: string, accessToken: string, budget: ReadBudget, init: { method?: string, body?: URLSearchParams } = {}): Promise<Response> {
+    const grant = await budget.take()
     if (!grant.granted) throw new BudgetSpentError(grant.retryAt)
     let response: Response
     try {
@@ -86,18 +89,25 @@ export function createStravaApi ({ db, baseUrl, reserve, now, timeoutMs = 15_000
   }
 
   return {
+    /**
+     * Reads for the calls of one job, taken ahead in one statement; the job passes it to each
+     * call and releases it when it ends. A call given none takes its own read.
+     */
+    leaseReads (expected: number): ReadLease {
+      return new ReadLease(db, reserve, now, expected)
+    },
     /** One page, newest first, of the activities that started before `before` (epoch s) and after `after`. */
-    async listActivities (accessToken: string, query: { before?: number, after?: number, page: number, perPage: number }): Promise<StravaActivity[]> {
+    async listActivities (accessToken: string, query: { before?: number, after?: number, page: number, perPage: number }, budget = eachCallItsOwn): Promise<StravaActivity[]> {
       const params = new URLSearchParams({ page: String(query.page), per_page: String(query.perPage) })
       if (query.before !== undefined) params.set('before', String(query.before))
       if (query.after !== undefined) params.set('after', String(query.after))
-      const page = await json<unknown>(await call(`/api/v3/athlete/activities?${params}`, accessToken), 'the activity list')
+      const page = await json<unknown>(await call(`/api/v3/athlete/activities?${params}`, accessToken, budget), 'the activity list')
       if (!Array.isArray(page)) throw new StravaUnavailableError('Strava answered the activity list with something other than a list')
       return page as StravaActivity[]
     },
     /** One activity with its detail fields, or null when Strava no longer has it (or the athlete hid it). */
     async getActivity (accessToken: string, activityId: number): Promise<StravaActivity | null> {
-      const response = await call(`/api/v3/activities/${activityId}`, accessToken)
+      const response = await call(`/api/v3/activities/${activityId}`, accessToken, eachCallItsOwn)
       if (response.status === 404 || response.status === 403) {
         await response.body?.cancel()
         return null
@@ -106,7 +116,7 @@ export function createStravaApi ({ db, baseUrl, reserve, now, timeoutMs = 15_000
     },
     /** Revokes the application's access for this athlete; false when Strava no longer knew the token. */
     async deauthorize (accessToken: string): Promise<boolean> {
-      const response = await call('/oauth/deauthorize', accessToken, { method: 'POST', body: new URLSearchParams({ access_token: accessToken }) })
+      const response = await call('/oauth/deauthorize', accessToken, eachCallItsOwn, { method: 'POST', body: new URLSearchParams({ access_token: accessToken }) })
       await response.body?.cancel()
       return response.ok
     }

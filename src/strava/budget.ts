@@ -1,4 +1,5 @@
 import { sql, type RawBuilder } from 'kysely'
+import pLimit from 'p-limit'
 import type { Database } from '../db/database.ts'
 
 // Strava's windows are fixed on the clock: the 15-minute ones start at :00, :15, :30 and :45
@@ -25,7 +26,8 @@ export interface BudgetAfterTake {
   overall_used_daily: number
 }
 
-export type BudgetGrant = { granted: true, window: Date, after: BudgetAfterTake } | { granted: false, retryAt: Date }
+/** A take's answer: the reads granted (at least one) in `window`, or when to try again. */
+export type BudgetGrant = { granted: true, window: Date, reads: number, after: BudgetAfterTake } | { granted: false, retryAt: Date }
 
 /** Usage stated by one Strava response: `X-RateLimit-*` (overall) and `X-ReadRateLimit-*` (reads), each "15min,daily". */
 export interface StatedUsage {
@@ -59,39 +61,126 @@ const usedIn = (column: 'read_used_15min' | 'overall_used_15min' | 'read_used_da
 
 const usable = (limit: string, reserve: number) => sql<number>`floor(${sql.ref(limit)} * ${1 - reserve}::float8)`
 
+/** The reads left in the tightest of the four windows, under `limit × (1 − reserve)`. */
+const roomLeft = (window: Date, reserve: number) => sql<number>`least(
+    ${usable('read_limit_15min', reserve)} - ${usedIn('read_used_15min', window)},
+    ${usable('overall_limit_15min', reserve)} - ${usedIn('overall_used_15min', window)},
+    ${usable('read_limit_daily', reserve)} - ${usedIn('read_used_daily', window)},
+    ${usable('overall_limit_daily', reserve)} - ${usedIn('overall_used_daily', window)})`
+
 /**
- * Takes one read from the deployment's budget in one UPDATE: the row lock serialises every
- * instance, and the WHERE re-checked under it refuses the request that would pass
- * `limit × (1 − reserve)` in either window. A refusal says when to try again: the next
- * quarter hour, or midnight UTC when the day is spent.
+ * A share of the room left that one take may hold ahead of its calls: near a limit each call
+ * takes its own read, so reads held by one job and never used are not what refuses another.
  */
-export async function takeReadBudget (db: Database, at: Date, reserve: number): Promise<BudgetGrant> {
+const HELD_SHARE_OF_ROOM = 100
+
+/**
+ * Takes up to `wanted` reads from the deployment's budget in one statement (at least one, and
+ * at most a hundredth of the room left): the row lock serialises every instance, and the room
+ * is read under it, so no take passes `limit × (1 − reserve)` in either window. A refusal says
+ * when to try again: the next quarter hour, or midnight UTC when the day is spent.
+ */
+export async function takeReadBudget (db: Database, at: Date, reserve: number, wanted = 1): Promise<BudgetGrant> {
   const window = quarterStart(at)
-  const taken = await db.updateTable('strava_rate_budget')
+  const reads = sql<number>`least(${wanted}::int, greatest(1, floor(room.left_reads / ${sql.lit(HELD_SHARE_OF_ROOM)}))::int)`
+  const plus = (column: 'read_used_15min' | 'overall_used_15min' | 'read_used_daily' | 'overall_used_daily') => sql<number>`${usedIn(column, window)} + ${reads}`
+  const taken = await db
+    .with('room', db => db.selectFrom('strava_rate_budget').select(roomLeft(window, reserve).as('left_reads')).where('id', '=', 1).forUpdate())
+    .updateTable('strava_rate_budget')
+    .from('room')
     .set({
-      read_used_15min: sql`${usedIn('read_used_15min', window)} + 1`,
-      overall_used_15min: sql`${usedIn('overall_used_15min', window)} + 1`,
-      read_used_daily: sql`${usedIn('read_used_daily', window)} + 1`,
-      overall_used_daily: sql`${usedIn('overall_used_daily', window)} + 1`,
+      read_used_15min: plus('read_used_15min'),
+      overall_used_15min: plus('overall_used_15min'),
+      read_used_daily: plus('read_used_daily'),
+      overall_used_daily: plus('overall_used_daily'),
       window_15min_start: window.toISOString(),
       window_day: utcDay(window),
       updated_at: sql`now()`
     })
-    .where('id', '=', 1)
-    .where(sql<boolean>`${usedIn('read_used_15min', window)} < ${usable('read_limit_15min', reserve)}`)
-    .where(sql<boolean>`${usedIn('overall_used_15min', window)} < ${usable('overall_limit_15min', reserve)}`)
-    .where(sql<boolean>`${usedIn('read_used_daily', window)} < ${usable('read_limit_daily', reserve)}`)
-    .where(sql<boolean>`${usedIn('overall_used_daily', window)} < ${usable('overall_limit_daily', reserve)}`)
+    .where('strava_rate_budget.id', '=', 1)
+    .where('room.left_reads', '>=', 1)
     .returning(['read_limit_15min', 'read_limit_daily', 'overall_limit_15min', 'overall_limit_daily',
-      'read_used_15min', 'read_used_daily', 'overall_used_15min', 'overall_used_daily'])
+      'read_used_15min', 'read_used_daily', 'overall_used_15min', 'overall_used_daily', reads.as('reads')])
     .executeTakeFirst()
-  if (taken) return { granted: true, window, after: taken }
+  if (taken) {
+    const { reads: granted, ...after } = taken
+    return { granted: true, window, reads: granted, after }
+  }
   const dailySpent = await db.selectFrom('strava_rate_budget')
     .select(sql<boolean>`${usedIn('read_used_daily', window)} >= ${usable('read_limit_daily', reserve)}
       or ${usedIn('overall_used_daily', window)} >= ${usable('overall_limit_daily', reserve)}`.as('spent'))
     .where('id', '=', 1)
     .executeTakeFirst()
   return { granted: false, retryAt: dailySpent?.spent ? nextMidnightUtc(at) : nextQuarter(at) }
+}
+
+/**
+ * Hands back `reads` taken in `window` and never used. Counts of a window that has ended are
+ * left as they are, and a count never goes below 0. A stated count adopted since the take
+ * (another deployment's calls) can leave the stored count that much low until the next answer
+ * states it again.
+ */
+async function returnReads (db: Database, window: Date, reads: number): Promise<void> {
+  const minus = (column: 'read_used_15min' | 'overall_used_15min' | 'read_used_daily' | 'overall_used_daily') => column.endsWith('15min')
+    ? sql<number>`case when window_15min_start = ${window.toISOString()}::timestamptz then greatest(${sql.ref(column)} - ${reads}::int, 0) else ${sql.ref(column)} end`
+    : sql<number>`case when window_day = ${utcDay(window)}::date then greatest(${sql.ref(column)} - ${reads}::int, 0) else ${sql.ref(column)} end`
+  await db.updateTable('strava_rate_budget')
+    .set({
+      read_used_15min: minus('read_used_15min'),
+      overall_used_15min: minus('overall_used_15min'),
+      read_used_daily: minus('read_used_daily'),
+      overall_used_daily: minus('overall_used_daily'),
+      updated_at: sql`now()`
+    })
+    .where('id', '=', 1)
+    .execute()
+}
+
+/** Where a Strava call takes its read from. */
+export interface ReadBudget {
+  take: () => Promise<BudgetGrant>
+}
+
+/**
+ * The reads of one job, taken from the shared budget ahead of its calls: a first sync makes
+ * about seven calls, and one take for all of them spares six round trips to the one row every
+ * instance updates. `expected` is the job's most likely count; a job that needs more takes
+ * again, and `release` hands back what it did not use. A process killed first leaves them
+ * counted until the window ends, which errs on the side of the limit.
+ */
+export class ReadLease implements ReadBudget {
+  private held: { window: Date, left: number, after: BudgetAfterTake } | undefined
+  private used = 0
+  // A job's calls come one at a time, but a second take racing the first would only hold more.
+  private readonly oneAtATime = pLimit(1)
+
+  constructor (private readonly db: Database, private readonly reserve: number, private readonly now: () => Date, private readonly expected: number) {}
+
+  take (): Promise<BudgetGrant> {
+    return this.oneAtATime(async () => {
+      const at = this.now()
+      const window = quarterStart(at)
+      if (this.held && this.held.window.getTime() !== window.getTime()) await this.release()
+      if (this.held && this.held.left > 0) {
+        this.held.left--
+        this.used++
+        return { granted: true, window, reads: 1, after: this.held.after }
+      }
+      const grant = await takeReadBudget(this.db, at, this.reserve, Math.max(1, this.expected - this.used))
+      if (grant.granted) {
+        this.held = { window: grant.window, left: grant.reads - 1, after: grant.after }
+        this.used++
+      }
+      return grant
+    })
+  }
+
+  /** Hands back the reads taken and not used. */
+  async release (): Promise<void> {
+    const held = this.held
+    this.held = undefined
+    if (held && held.left > 0) await returnReads(this.db, held.window, held.left)
+  }
 }
 
 /** A stated count for the window a request was sent in: adopted when higher, or when it opens a newer window. */

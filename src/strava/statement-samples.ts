@@ -1,5 +1,5 @@
 import { inTransaction, type StatementSample } from '../db/statement-check.ts'
-import { readBudgetStatus, recordStatedUsage, takeReadBudget } from './budget.ts'
+import { ReadLease, readBudgetStatus, recordStatedUsage, takeReadBudget } from './budget.ts'
 import { queueAthleteTask, queueSyncs, removeQueuedSync } from './jobs.ts'
 import { connectedAthletes, countSyncStates, loadSyncState, markQueued, recordPage, tokenStatus, upsertSyncState } from './queries.ts'
 import { countExpiredStravaActivities, dropExpiredStravaFields, queueRetention } from './retention.ts'
@@ -8,6 +8,14 @@ const at = new Date('2026-03-02T10:07:30Z')
 
 export const statementSamples: StatementSample[] = [
   { name: 'takeReadBudget', run: db => takeReadBudget(db, at, 0.1) },
+  {
+    name: 'ReadLease take and release',
+    run: async db => {
+      const lease = new ReadLease(db, 0.1, () => at, 3)
+      await lease.take()
+      await lease.release()
+    }
+  },
   { name: 'recordStatedUsage', run: db => recordStatedUsage(db, at, { overallLimit: [200, 2000], overallUsage: [1, 2], readLimit: [100, 1000], readUsage: [1, 2] }) },
   { name: 'readBudgetStatus', run: db => readBudgetStatus(db, at) },
   { name: 'queueSyncs', run: db => queueSyncs(db, [1, 2], { full: true, runAt: at, priority: 5 }) },

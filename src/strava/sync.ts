@@ -5,6 +5,7 @@ import { recomputeAcwrFrom } from '../acwr/engine.ts'
 import { ingestActivityOf } from './activities.ts'
 import { athleteAccess, type AccessDependencies, type AthleteAccess } from './access.ts'
 import type { StravaActivity, StravaApi } from './api-client.ts'
+import type { ReadBudget } from './budget.ts'
 import { recordPage, upsertSyncState, type BackfillCursor, type SyncStateRow } from './queries.ts'
 
 export interface SyncDependencies extends AccessDependencies {
@@ -21,6 +22,10 @@ export interface SyncDependencies extends AccessDependencies {
 export type SyncOutcome = { kind: 'complete' } | { kind: 'continue' } | { kind: 'deferred', retryAt: Date }
 
 const DAY_S = 86_400
+const PAGES_PER_JOB = 20
+const PER_PAGE = 200
+/** The calls of a usual re-list: one page of the window, and the empty page that ends it. */
+const RELIST_CALLS = 2
 const epochS = (date: Date | string) => Math.floor(new Date(date).getTime() / 1000)
 
 /** Strava's ids within a page are unique; a list that repeats one keeps its last copy. */
@@ -63,14 +68,14 @@ async function listAndWrite (list: (page: number) => Promise<StravaActivity[]>, 
  * more follow: only an empty page ends it. Each page is written with its cursor, so a killed
  * job resumes at the next page.
  */
-async function backfill (deps: SyncDependencies, access: AthleteAccess, state: SyncStateRow): Promise<SyncOutcome | undefined> {
+async function backfill (deps: SyncDependencies, access: AthleteAccess, reads: ReadBudget, state: SyncStateRow): Promise<SyncOutcome | undefined> {
   const athleteId = state.athlete_id
   // Stored with each page written, so a backfill that has written none yet has nothing to resume.
   const before = state.backfill_before ?? deps.now().toISOString()
   const done = state.backfill_pages
   const ended = await listAndWrite(
-    page => access(token => deps.api.listActivities(token, { before: epochS(before), page, perPage: deps.perPage ?? 200 })),
-    done + 1, done + (deps.pagesPerJob ?? 20),
+    page => access(token => deps.api.listActivities(token, { before: epochS(before), page, perPage: deps.perPage ?? PER_PAGE }, reads)),
+    done + 1, done + (deps.pagesPerJob ?? PAGES_PER_JOB),
     (items, page) => writePage(deps, athleteId, items, { backfillPages: page, backfillBefore: before }))
   if (!ended) return { kind: 'continue' }
   await upsertSyncState(deps.db, athleteId, { backfill_complete: true })
@@ -80,15 +85,19 @@ async function backfill (deps: SyncDependencies, access: AthleteAccess, state: S
 /**
  * Re-lists the window since `after` (epoch s) and writes it: edits Strava sends no webhook
  * for (heart rate, effort) arrive this way. A Strava activity of the window that the list no
- * longer holds was deleted or hidden there, and is deleted here, with ACWR recomputed.
+ * longer holds was deleted or hidden there, and is deleted here, with ACWR recomputed. Each
+ * page is written once the next one is known to follow, so the last one is written with the
+ * deletions in one transaction: a usual window of one page costs one write, not two.
  */
-async function relistWindow (deps: SyncDependencies, access: AthleteAccess, athleteId: number, after: number): Promise<void> {
+async function relistWindow (deps: SyncDependencies, access: AthleteAccess, reads: ReadBudget, athleteId: number, after: number): Promise<void> {
   const listed: number[] = []
+  let last: StravaActivity[] = []
   await listAndWrite(
-    page => access(token => deps.api.listActivities(token, { after, page, perPage: deps.perPage ?? 200 })),
+    page => access(token => deps.api.listActivities(token, { after, page, perPage: deps.perPage ?? PER_PAGE }, reads)),
     1, Infinity,
     async items => {
-      await writePage(deps, athleteId, items)
+      if (last.length > 0) await writePage(deps, athleteId, last)
+      last = items
       listed.push(...items.map(item => item.id))
     })
   await writeForAthlete(deps.db, athleteId, async (trx, athlete) => {
@@ -98,8 +107,10 @@ async function relistWindow (deps: SyncDependencies, access: AthleteAccess, athl
       .where('id', '<>', sql<number>`all(${listed}::bigint[])`)
       .returning('day')
       .execute()
-    const earliest = removed.map(row => row.day).sort()[0]
-    if (earliest) await recomputeAcwrFrom(trx, [athlete], earliest)
+    const earliestRemoved = removed.map(row => row.day).sort()[0]
+    const { recomputedFrom } = await ingestActivities(trx, athlete, ingestable(last), 'strava')
+    // The write recomputed from its own earliest change; a removal before it needs the days between too.
+    if (earliestRemoved && (recomputedFrom === null || earliestRemoved < recomputedFrom)) await recomputeAcwrFrom(trx, [athlete], earliestRemoved)
     await recordPage(trx, athleteId, {})
   })
 }
@@ -112,19 +123,27 @@ function relistFrom (deps: SyncDependencies, state: SyncStateRow): number {
 }
 
 /**
- * One sync job, from the athlete's row of sync state as the job found it: the backfill (resumed where
- * it stopped) while it is incomplete, then the recent window. Errors are the caller's: a spent budget (BudgetSpentError), a lost grant
- * (DisconnectedError), Strava unavailable.
+ * One sync job, from the athlete's row of sync state as the job found it: the backfill
+ * (resumed where it stopped) while it is incomplete, then the recent window, with the job's
+ * reads taken ahead. Errors are the caller's: a spent budget (BudgetSpentError), a lost
+ * grant (DisconnectedError), Strava unavailable.
  */
 export async function syncAthlete (deps: SyncDependencies, state: SyncStateRow): Promise<SyncOutcome> {
   const athleteId = state.athlete_id
   const access = athleteAccess(deps, athleteId)
-  if (!state.backfill_complete) {
-    // The state as it was before the backfill still says where the re-list starts: the
-    // reconcile window, as for any backfill that has just ended.
-    const outcome = await backfill(deps, access, state)
-    if (outcome) return outcome
+  // A backfill job lists up to its pages and the empty page that ends them, then the window.
+  const reads = deps.api.leaseReads((state.backfill_complete ? 0 : (deps.pagesPerJob ?? PAGES_PER_JOB) + 1) + RELIST_CALLS)
+  try {
+    if (!state.backfill_complete) {
+      // The state as it was before the backfill still says where the re-list starts: the
+      // reconcile window, as for any backfill that has just ended.
+      const outcome = await backfill(deps, access, reads, state)
+      if (outcome) return outcome
+    }
+    await relistWindow(deps, access, reads, athleteId, relistFrom(deps, state))
+    return { kind: 'complete' }
+  } finally {
+    // Reads not handed back stay counted until their window ends: the safe side of the limit.
+    await reads.release().catch(() => {})
   }
-  await relistWindow(deps, access, athleteId, relistFrom(deps, state))
-  return { kind: 'complete' }
 }

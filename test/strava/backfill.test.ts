@@ -1,6 +1,8 @@
 import t from 'tap'
 import { runSyncJob } from '../../src/strava/tasks.ts'
 import { nextQuarter } from '../../src/strava/budget.ts'
+import { recomputeAcwrFrom } from '../../src/acwr/engine.ts'
+import { writeForAthlete } from '../../src/db/athlete-writes.ts'
 import { adminHeaders } from '../fixtures.ts'
 import { connectedAthlete, startSyncWorld, storedStravaIds, syncDeps, syncStatus, visibleIds } from './fixtures.ts'
 
@@ -104,4 +106,38 @@ t.test('reads that another client of the application spent, stated in the answer
   t.same(outcome, { kind: 'deferred', retryAt: new Date('2026-03-03T00:00:00Z') })
   t.equal(fake.rateLimits.served, 3, 'the daily limit of 1,000 left 3 reads')
   t.equal(fake.rateLimits.served429, 0)
+})
+
+t.test('the re-list applies what changed on Strava within the window: a deleted activity goes, an edited one is rewritten, and the series matches one computed from scratch', async t => {
+  const world = await startSyncWorld(t)
+  const { app, fake } = world
+  const { athleteId, stravaId, activities } = await connectedAthlete(world, 90)
+  const deps = syncDeps(app)
+  t.match(await runSyncJob(deps, { athleteId }), { kind: 'complete' })
+
+  // Within the 30-day window: the deletion lies further back than the edit, so the series is
+  // recomputed from the deleted day, not only from the edited one.
+  const deleted = activities[20]!
+  const edited = activities[4]!
+  fake.activities.remove(stravaId, deleted.id)
+  edited.moving_time = 3 * (edited.moving_time ?? 1800)
+  t.match(await runSyncJob(deps, { athleteId }), { kind: 'complete' })
+
+  const ids = await storedStravaIds(app, athleteId)
+  t.notOk(ids.includes(deleted.id), 'the activity deleted on Strava is deleted here')
+  t.equal(ids.length, 89)
+  const stored = await app.db.selectFrom('activities').select('moving_time_s').where('athlete_id', '=', athleteId).where('id', '=', edited.id).executeTakeFirstOrThrow()
+  t.equal(stored.moving_time_s, edited.moving_time, 'the edit is stored')
+  const series = () => app.db.selectFrom('acwr_daily').select(['day', 'external_load', 'external_acute', 'external_chronic', 'external_ctl', 'external_atl'])
+    .where('athlete_id', '=', athleteId).orderBy('day').execute()
+  const synced = await series()
+  await writeForAthlete(app.db, athleteId, (trx, athlete) => recomputeAcwrFrom(trx, [athlete], null))
+  const fromScratch = await series()
+  t.equal(synced.length, fromScratch.length)
+  const apart = (a: number | null, b: number | null) => a === null || b === null ? a !== b : Math.abs(a - b) > 1e-9 * Math.max(1, Math.abs(b))
+  const differing = synced.filter((row, i) => {
+    const other = fromScratch[i]!
+    return row.day !== other.day || (['external_load', 'external_acute', 'external_chronic', 'external_ctl', 'external_atl'] as const).some(k => apart(row[k], other[k]))
+  })
+  t.same(differing, [], 'every day of the series as a computation from scratch gives it')
 })
