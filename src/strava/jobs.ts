@@ -24,7 +24,15 @@ import { JOB_SCHEMA, jobLogger } from '../db/job-schema.ts'
  */
 export type SyncTask = 'strava-sync' | 'strava-activity' | 'strava-deauthorize'
 
-export const syncJobKey = (athleteId: number) => `strava-sync:${athleteId}`
+/**
+ * The key a waiting sync of the athlete is queued under. A full resync waits under a key of
+ * its own: a later plain request (a webhook's, the schedule's, a job put back) replaces only
+ * another plain one, so it can never drop a full request that is still waiting.
+ */
+const syncKeyPrefix = (full: boolean) => full ? 'strava-sync-full:' : 'strava-sync:'
+export const syncJobKey = (athleteId: number, full = false) => `${syncKeyPrefix(full)}${athleteId}`
+/** Both keys an athlete's waiting syncs can have. */
+export const syncJobKeys = (athleteId: number) => [syncJobKey(athleteId), syncJobKey(athleteId, true)]
 
 /**
  * Lower runs first: webhook events and recent-window syncs come before the pages of a
@@ -37,8 +45,8 @@ export interface ActivityPayload { athleteId: number, activityId: number, aspect
 
 /**
  * Queues a sync of each athlete, in one statement. The job key keeps at most one waiting sync
- * per athlete: a second request replaces the waiting one, and a request made while a sync
- * runs queues one more after it.
+ * of each kind (plain, full) per athlete: a second request replaces the waiting one of its
+ * kind, and a request made while a sync runs queues one more after it.
  */
 export async function queueSyncs (db: Database, athleteIds: number[], options: { full?: boolean, runAt?: Date, priority?: number } = {}): Promise<void> {
   if (athleteIds.length === 0) return
@@ -46,7 +54,7 @@ export async function queueSyncs (db: Database, athleteIds: number[], options: {
     'strava-sync', json_build_object('athleteId', given.id, 'full', ${options.full ?? false}::boolean),
     run_at => ${options.runAt?.toISOString() ?? null}::timestamptz,
     max_attempts => 8,
-    job_key => 'strava-sync:' || given.id,
+    job_key => ${syncKeyPrefix(options.full ?? false)} || given.id,
     priority => ${options.priority ?? PRIORITY.backfill}::int,
     job_key_mode => 'replace'
   ) from unnest(${athleteIds}::bigint[]) as given (id)`.execute(db)
@@ -64,9 +72,9 @@ export async function queueAthleteTask (db: Database, task: Exclude<SyncTask, 's
   )`.execute(db)
 }
 
-/** Drops an athlete's waiting sync, e.g. when they disconnect. A running job finishes and finds no token. */
+/** Drops an athlete's waiting syncs, e.g. when they disconnect. A running job finishes and finds no token. */
 export async function removeQueuedSync (db: Database, athleteId: number): Promise<void> {
-  await sql`select ${sql.raw(JOB_SCHEMA)}.remove_job(${syncJobKey(athleteId)})`.execute(db)
+  await sql`select ${sql.raw(JOB_SCHEMA)}.remove_job(key) from unnest(${syncJobKeys(athleteId)}::text[]) as key`.execute(db)
 }
 
 export interface WorkerOptions {

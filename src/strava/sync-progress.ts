@@ -3,7 +3,7 @@ import { sql } from 'kysely'
 import { anyOf } from '../db/batch.ts'
 import type { Database } from '../db/database.ts'
 import { JOB_SCHEMA } from '../db/job-schema.ts'
-import { countLiveWorkers, syncJobKey } from './jobs.ts'
+import { countLiveWorkers, syncJobKeys } from './jobs.ts'
 import type { SyncState } from './queries.ts'
 import type { SyncStatus } from './schemas.ts'
 import { describeSyncState } from './service.ts'
@@ -23,7 +23,7 @@ export interface AthleteSyncProgress extends SyncStatus {
  * (a deferred sync, a failed one's retry) does not count: its athlete's state already says so.
  */
 async function athletesWithSyncDue (db: Database, athleteIds: number[]): Promise<Set<number>> {
-  const athleteOfKey = new Map(athleteIds.map(id => [syncJobKey(id), id]))
+  const athleteOfKey = new Map(athleteIds.flatMap(id => syncJobKeys(id).map(key => [key, id] as const)))
   const { rows } = await sql<{ key: string }>`
     select key from ${sql.table(`${JOB_SCHEMA}.jobs`)}
     where key = any(${[...athleteOfKey.keys()]}::text[])

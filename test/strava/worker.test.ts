@@ -1,4 +1,7 @@
+import { sql } from 'kysely'
 import t from 'tap'
+import { JOB_SCHEMA } from '../../src/db/job-schema.ts'
+import { queueSyncs, removeQueuedSync } from '../../src/strava/jobs.ts'
 import { adminHeaders } from '../fixtures.ts'
 import { connectedAthlete, startSyncWorld, storedStravaIds, syncStatus, visibleIds, waitForSync } from './fixtures.ts'
 
@@ -61,4 +64,24 @@ t.test('a sync request for an athlete without a Strava token is a 409, for an un
   t.equal(missing.statusCode, 404)
   const unknownField = await app.inject({ method: 'POST', url: `/api/athletes/${id}/strava/sync`, headers: adminHeaders, payload: { fulll: true } })
   t.equal(unknownField.statusCode, 400)
+})
+
+t.test('a waiting full resync is never replaced by a plain request: each kind keeps one waiting job, and a disconnect drops both', async t => {
+  const world = await startSyncWorld(t)
+  const { app } = world
+  const { athleteId } = await connectedAthlete(world, 5)
+  const waiting = async () => (await sql<{ key: string, full: boolean }>`
+    select key, (payload->>'full')::boolean as full from ${sql.table(`${JOB_SCHEMA}._private_jobs`)}
+    where key like ${`%:${athleteId}`} order by key`.execute(app.db)).rows
+  await queueSyncs(app.db, [athleteId], { full: true })
+  await queueSyncs(app.db, [athleteId])
+  await queueSyncs(app.db, [athleteId])
+  t.same(await waiting(), [
+    { key: `strava-sync-full:${athleteId}`, full: true },
+    { key: `strava-sync:${athleteId}`, full: false }
+  ], 'the plain requests replaced only each other')
+  await queueSyncs(app.db, [athleteId], { full: true })
+  t.equal((await waiting()).length, 2, 'a second full request replaced the first')
+  await removeQueuedSync(app.db, athleteId)
+  t.same(await waiting(), [], 'both are dropped')
 })
