@@ -44,16 +44,21 @@ export const BACKFILL_RESET = { backfill_complete: false, backfill_before: null,
 /** Where a backfill stands after a page: the pages written, below the bound fixed when it started. */
 export interface BackfillCursor { backfillPages?: number, backfillBefore?: Date | string }
 
+/** What the last write of a sync records besides its page: the backfill is complete, and the athlete rests idle. */
+const SYNC_ENDED = { backfill_complete: true, state: 'idle', next_attempt_at: null, last_error: null } as const satisfies Updateable<StravaSyncState>
+
 /**
  * After a page is written, in the page's transaction: the cursor moves only with the page, so
  * a process killed between the two neither skips nor repeats a page. `activities_synced` is
- * the athlete's Strava activities as stored, so a page synced twice counts once.
+ * the athlete's Strava activities as stored, so a page synced twice counts once. With
+ * `syncEnded`, the write is the sync's last, and its end is recorded in the same commit.
  */
-export async function recordPage (trx: Transaction<DB>, athleteId: number, cursor: BackfillCursor): Promise<void> {
+export async function recordPage (trx: Transaction<DB>, athleteId: number, cursor: BackfillCursor, { syncEnded = false } = {}): Promise<void> {
   await trx.updateTable('strava_sync_state')
     .set(eb => ({
       ...(cursor.backfillPages === undefined ? {} : { backfill_pages: cursor.backfillPages }),
       ...(cursor.backfillBefore === undefined ? {} : { backfill_before: cursor.backfillBefore }),
+      ...(syncEnded ? SYNC_ENDED : {}),
       activities_synced: eb.selectFrom('activities').select(eb => eb.cast<number>(eb.fn.countAll(), 'integer').as('n'))
         .where('activities.athlete_id', '=', athleteId).where('activities.source', '=', 'strava'),
       last_synced_at: sql`now()`,

@@ -6,7 +6,7 @@ import { ingestActivityOf } from './activities.ts'
 import { athleteAccess, type AccessDependencies, type AthleteAccess } from './access.ts'
 import type { StravaActivity, StravaApi } from './api-client.ts'
 import type { ReadBudget } from './budget.ts'
-import { recordPage, upsertSyncState, type BackfillCursor, type SyncStateRow } from './queries.ts'
+import { recordPage, type BackfillCursor, type SyncStateRow } from './queries.ts'
 
 export interface SyncDependencies extends AccessDependencies {
   api: StravaApi
@@ -77,9 +77,9 @@ async function backfill (deps: SyncDependencies, access: AthleteAccess, reads: R
     page => access(token => deps.api.listActivities(token, { before: epochS(before), page, perPage: deps.perPage ?? PER_PAGE }, reads)),
     done + 1, done + (deps.pagesPerJob ?? PAGES_PER_JOB),
     (items, page) => writePage(deps, athleteId, items, { backfillPages: page, backfillBefore: before }))
-  if (!ended) return { kind: 'continue' }
-  await upsertSyncState(deps.db, athleteId, { backfill_complete: true })
-  return undefined
+  // An ended backfill is recorded complete by the re-list that follows it, in its last write:
+  // should the re-list fail, the next job asks for the empty page once more, then re-lists.
+  return ended ? undefined : { kind: 'continue' }
 }
 
 /**
@@ -87,7 +87,8 @@ async function backfill (deps: SyncDependencies, access: AthleteAccess, reads: R
  * for (heart rate, effort) arrive this way. A Strava activity of the window that the list no
  * longer holds was deleted or hidden there, and is deleted here, with ACWR recomputed. Each
  * page is written once the next one is known to follow, so the last one is written with the
- * deletions in one transaction: a usual window of one page costs one write, not two.
+ * deletions and the end of the sync (backfill complete, idle) in one transaction: a usual
+ * window of one page costs one write, not three.
  */
 async function relistWindow (deps: SyncDependencies, access: AthleteAccess, reads: ReadBudget, athleteId: number, after: number): Promise<void> {
   const listed: number[] = []
@@ -111,7 +112,7 @@ async function relistWindow (deps: SyncDependencies, access: AthleteAccess, read
     const { recomputedFrom } = await ingestActivities(trx, athlete, ingestable(last), 'strava')
     // The write recomputed from its own earliest change; a removal before it needs the days between too.
     if (earliestRemoved && (recomputedFrom === null || earliestRemoved < recomputedFrom)) await recomputeAcwrFrom(trx, [athlete], earliestRemoved)
-    await recordPage(trx, athleteId, {})
+    await recordPage(trx, athleteId, {}, { syncEnded: true })
   })
 }
 

@@ -13,14 +13,15 @@ import { syncAthlete, writePage, type SyncDependencies, type SyncOutcome } from 
 
 const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err)).slice(0, 500)
 
-/** Stores how a sync job ended and queues what follows: the next pages now, or a retry when the budget allows. */
+/**
+ * Stores how a sync job ended and queues what follows: the next pages now, or a retry when the
+ * budget allows. A complete sync recorded its own end (idle) with its last write.
+ */
 async function settle (deps: SyncDependencies, athleteId: number, outcome: SyncOutcome): Promise<void> {
-  if (outcome.kind === 'complete') {
-    await upsertSyncState(deps.db, athleteId, { state: 'idle', next_attempt_at: null, last_error: null })
-  } else if (outcome.kind === 'continue') {
+  if (outcome.kind === 'continue') {
     await upsertSyncState(deps.db, athleteId, { state: 'queued', next_attempt_at: null, last_error: null })
     await queueSync(deps.db, { athleteId }, { priority: PRIORITY.backfill })
-  } else {
+  } else if (outcome.kind === 'deferred') {
     await upsertSyncState(deps.db, athleteId, { state: 'deferred', next_attempt_at: outcome.retryAt.toISOString(), last_error: null })
     await queueSync(deps.db, { athleteId }, { runAt: outcome.retryAt, priority: PRIORITY.recent })
   }

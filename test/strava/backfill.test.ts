@@ -141,3 +141,27 @@ t.test('the re-list applies what changed on Strava within the window: a deleted 
   })
   t.same(differing, [], 'every day of the series as a computation from scratch gives it')
 })
+
+t.test('a backfill whose re-list is deferred is recorded complete only by the re-list: the next job asks for the empty page again, then re-lists', async t => {
+  const world = await startSyncWorld(t)
+  const { app, fake } = world
+  // 450 activities at 100 a page: five pages and the empty one take the whole budget of six.
+  fake.rateLimits.limits.read = [6, 1000]
+  const { athleteId, activities } = await connectedAthlete(world, 450)
+  // The history ends today: the clock is the real one, which the test moves to the next quarter hour.
+  let clock = new Date()
+  const deps = syncDeps(app, { now: () => clock, reserve: 0, perPage: 100 })
+  t.same(await runSyncJob(deps, { athleteId }), { kind: 'deferred', retryAt: nextQuarter(clock) })
+  t.equal(fake.rateLimits.served, 6)
+  t.match(await syncStatus(app, athleteId), { state: 'deferred', backfillComplete: false })
+  t.equal((await storedStravaIds(app, athleteId)).length, 450, 'every page was written')
+
+  fake.rateLimits.rollWindow()
+  clock = nextQuarter(clock)
+  fake.activities.listCalls.length = 0
+  t.same(await runSyncJob(deps, { athleteId }), { kind: 'complete' })
+  t.same(fake.activities.listCalls.map(call => [call.query.page, call.query.after === undefined ? 'history' : 'window']),
+    [['6', 'history'], ['1', 'window'], ['2', 'window']], 'the empty page once more, then the window and its empty page')
+  t.match(await syncStatus(app, athleteId), { state: 'idle', backfillComplete: true, nextAttemptAt: null, lastError: null })
+  t.same(await storedStravaIds(app, athleteId), visibleIds(fake, activities))
+})
