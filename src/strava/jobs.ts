@@ -198,7 +198,11 @@ export async function countLiveWorkers (db: Database): Promise<number> {
  */
 export async function startWorker ({ connectionString, concurrency, taskList, log }: WorkerOptions): Promise<{ stop: () => Promise<void> }> {
   const pool = new pg.Pool({ connectionString, max: concurrency + 2 })
-  pool.on('error', err => log?.(`job engine connection lost: ${err.message}`))
+  // As for the app's pool: a backend that dies errors on the pool while its client is idle,
+  // on the client while a job holds it; unheard, either would end the process.
+  const lost = (err: Error) => log?.(`job engine connection lost: ${err.message}`)
+  pool.on('error', lost)
+  pool.on('connect', client => client.on('error', lost))
   const liveness = new pg.Client({ connectionString })
   liveness.on('error', err => log?.(`job engine liveness session lost: ${err.message}`))
   await liveness.connect()
