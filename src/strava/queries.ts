@@ -1,7 +1,7 @@
-import { sql, type Selectable, type Transaction, type Updateable } from 'kysely'
+import { sql, type Selectable, type Updateable } from 'kysely'
 import { anyOf } from '../db/batch.ts'
 import type { Database } from '../db/database.ts'
-import type { DB, StravaSyncState } from '../db/types.ts'
+import type { StravaSyncState } from '../db/types.ts'
 import type { TokenStatus } from '../tokens/queries.ts'
 
 export type SyncStateRow = Selectable<StravaSyncState>
@@ -51,9 +51,10 @@ const SYNC_ENDED = { backfill_complete: true, state: 'idle', next_attempt_at: nu
  * After a page is written, in the page's transaction: the cursor moves only with the page, so
  * a process killed between the two neither skips nor repeats a page. `activities_synced` is
  * the athlete's Strava activities as stored, so a page synced twice counts once. With
- * `syncEnded`, the write is the sync's last, and its end is recorded in the same commit.
+ * `syncEnded`, the write is the sync's last, and its end is recorded in the same commit (or
+ * alone, when the sync ends with nothing more to write).
  */
-export async function recordPage (trx: Transaction<DB>, athleteId: number, cursor: BackfillCursor, { syncEnded = false } = {}): Promise<void> {
+export async function recordPage (trx: Database, athleteId: number, cursor: BackfillCursor, { syncEnded = false } = {}): Promise<void> {
   await trx.updateTable('strava_sync_state')
     .set(eb => ({
       ...(cursor.backfillPages === undefined ? {} : { backfill_pages: cursor.backfillPages }),

@@ -77,8 +77,8 @@ async function backfill (deps: SyncDependencies, access: AthleteAccess, reads: R
     page => access(token => deps.api.listActivities(token, { before: epochS(before), page, perPage: deps.perPage ?? PER_PAGE }, reads)),
     done + 1, done + (deps.pagesPerJob ?? PAGES_PER_JOB),
     (items, page) => writePage(deps, athleteId, items, { backfillPages: page, backfillBefore: before }))
-  // An ended backfill is recorded complete by the re-list that follows it, in its last write:
-  // should the re-list fail, the next job asks for the empty page once more, then re-lists.
+  // An ended backfill is recorded complete after it, by the re-list's last write when there is
+  // one: should that fail, the next job asks for the empty page once more, then re-lists.
   return ended ? undefined : { kind: 'continue' }
 }
 
@@ -124,16 +124,27 @@ function relistFrom (deps: SyncDependencies, state: SyncStateRow): number {
 }
 
 /**
+ * A backfill that started in this job, for an athlete with nothing from Strava stored, has
+ * just listed the whole window itself and has nothing to delete: re-listing it would spend
+ * two more reads per athlete (of Strava's 1,000 a day) to learn nothing. A backfill resumed
+ * by a later job, or a full resync over stored activities, re-lists the window for what
+ * changed in between. What is uploaded meanwhile arrives by webhook or the next reconcile.
+ */
+const relistNeeded = (state: SyncStateRow) =>
+  state.backfill_complete || state.backfill_pages > 0 || state.activities_synced > 0
+
+/**
  * One sync job, from the athlete's row of sync state as the job found it: the backfill
- * (resumed where it stopped) while it is incomplete, then the recent window, with the job's
- * reads taken ahead. Errors are the caller's: a spent budget (BudgetSpentError), a lost
- * grant (DisconnectedError), Strava unavailable.
+ * (resumed where it stopped) while it is incomplete, then the recent window when it is
+ * needed, with the job's reads taken ahead. Errors are the caller's: a spent budget
+ * (BudgetSpentError), a lost grant (DisconnectedError), Strava unavailable.
  */
 export async function syncAthlete (deps: SyncDependencies, state: SyncStateRow): Promise<SyncOutcome> {
   const athleteId = state.athlete_id
   const access = athleteAccess(deps, athleteId)
+  const relist = relistNeeded(state)
   // A backfill job lists up to its pages and the empty page that ends them, then the window.
-  const reads = deps.api.leaseReads((state.backfill_complete ? 0 : (deps.pagesPerJob ?? PAGES_PER_JOB) + 1) + RELIST_CALLS)
+  const reads = deps.api.leaseReads((state.backfill_complete ? 0 : (deps.pagesPerJob ?? PAGES_PER_JOB) + 1) + (relist ? RELIST_CALLS : 0))
   try {
     if (!state.backfill_complete) {
       // The state as it was before the backfill still says where the re-list starts: the
@@ -141,7 +152,8 @@ export async function syncAthlete (deps: SyncDependencies, state: SyncStateRow):
       const outcome = await backfill(deps, access, reads, state)
       if (outcome) return outcome
     }
-    await relistWindow(deps, access, reads, athleteId, relistFrom(deps, state))
+    if (relist) await relistWindow(deps, access, reads, athleteId, relistFrom(deps, state))
+    else await recordPage(deps.db, athleteId, {}, { syncEnded: true })
     return { kind: 'complete' }
   } finally {
     // Reads not handed back stay counted until their window ends: the safe side of the limit.

@@ -57,7 +57,8 @@ t.test('a budget too small stops at the limit without a 429, defers to the next 
   const world = await startSyncWorld(t)
   const { app, fake } = world
   fake.rateLimits.limits.read = [5, 1000]
-  const { athleteId, activities } = await connectedAthlete(world, 600)
+  // The history ends today; before the clock's date lie 924 of these, five pages of 200.
+  const { athleteId, activities } = await connectedAthlete(world, 1200)
   let clock = new Date('2026-03-02T10:07:30Z')
   const deps = syncDeps(app, { now: () => clock, reserve: 0.1 })
 
@@ -89,7 +90,8 @@ t.test('a spent daily budget defers until midnight UTC', async t => {
   const world = await startSyncWorld(t)
   const { app, fake } = world
   fake.rateLimits.limits.read = [100, 3]
-  const { athleteId } = await connectedAthlete(world, 300)
+  // Before the clock's date lie 324 of these: four pages of 100 and the empty one.
+  const { athleteId } = await connectedAthlete(world, 600)
   const clock = new Date('2026-03-02T22:40:00Z')
   const outcome = await runSyncJob(syncDeps(app, { now: () => clock, reserve: 0, perPage: 100 }), { athleteId })
   t.same(outcome, { kind: 'deferred', retryAt: new Date('2026-03-03T00:00:00Z') })
@@ -142,15 +144,39 @@ t.test('the re-list applies what changed on Strava within the window: a deleted 
   t.same(differing, [], 'every day of the series as a computation from scratch gives it')
 })
 
-t.test('a backfill whose re-list is deferred is recorded complete only by the re-list: the next job asks for the empty page again, then re-lists', async t => {
+t.test('a first backfill done in one job lists the history once, with no re-list of the window; a full resync over stored activities re-lists it and applies deletions', async t => {
   const world = await startSyncWorld(t)
   const { app, fake } = world
-  // 450 activities at 100 a page: five pages and the empty one take the whole budget of six.
+  const { athleteId, stravaId, activities } = await connectedAthlete(world, 250)
+  const deps = syncDeps(app, { perPage: 100 })
+  t.same(await runSyncJob(deps, { athleteId }), { kind: 'complete' })
+  t.same(fake.activities.listCalls.map(call => [call.query.page, call.query.after === undefined ? 'history' : 'window']),
+    [['1', 'history'], ['2', 'history'], ['3', 'history'], ['4', 'history']], 'three pages and the empty one: the window was in them')
+  t.match(await syncStatus(app, athleteId), { state: 'idle', backfillComplete: true, activitiesSynced: 250, nextAttemptAt: null, lastError: null })
+
+  const deleted = activities[10]!
+  fake.activities.remove(stravaId, deleted.id)
+  fake.activities.listCalls.length = 0
+  t.same(await runSyncJob(deps, { athleteId, full: true }), { kind: 'complete' })
+  t.same(fake.activities.listCalls.map(call => [call.query.page, call.query.after === undefined ? 'history' : 'window']),
+    [['1', 'history'], ['2', 'history'], ['3', 'history'], ['4', 'history'], ['1', 'window'], ['2', 'window']],
+    'the whole history again, then the window, whose re-list finds what the history cannot: the deletion')
+  t.same(await storedStravaIds(app, athleteId), visibleIds(fake, activities.filter(a => a !== deleted)))
+  t.equal(fake.rateLimits.served429, 0)
+})
+
+t.test('a resumed backfill whose re-list is deferred is recorded complete only by the re-list: the next job asks for the empty page again, then re-lists', async t => {
+  const world = await startSyncWorld(t)
+  const { app, fake } = world
+  // 450 activities at 100 a page, two pages a job: the third job's fifth page and the empty
+  // one take the last of a budget of six, and its re-list must wait.
   fake.rateLimits.limits.read = [6, 1000]
   const { athleteId, activities } = await connectedAthlete(world, 450)
   // The history ends today: the clock is the real one, which the test moves to the next quarter hour.
   let clock = new Date()
-  const deps = syncDeps(app, { now: () => clock, reserve: 0, perPage: 100 })
+  const deps = syncDeps(app, { now: () => clock, reserve: 0, perPage: 100, pagesPerJob: 2 })
+  t.match(await runSyncJob(deps, { athleteId }), { kind: 'continue' })
+  t.match(await runSyncJob(deps, { athleteId }), { kind: 'continue' })
   t.same(await runSyncJob(deps, { athleteId }), { kind: 'deferred', retryAt: nextQuarter(clock) })
   t.equal(fake.rateLimits.served, 6)
   t.match(await syncStatus(app, athleteId), { state: 'deferred', backfillComplete: false })
