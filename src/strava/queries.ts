@@ -54,8 +54,8 @@ const SYNC_ENDED = { backfill_complete: true, state: 'idle', next_attempt_at: nu
  * `syncEnded`, the write is the sync's last, and its end is recorded in the same commit (or
  * alone, when the sync ends with nothing more to write).
  */
-export async function recordPage (trx: Database, athleteId: number, cursor: BackfillCursor, { syncEnded = false } = {}): Promise<void> {
-  await trx.updateTable('strava_sync_state')
+export async function recordPage (db: Database, athleteId: number, cursor: BackfillCursor, { syncEnded = false } = {}): Promise<void> {
+  await db.updateTable('strava_sync_state')
     .set(eb => ({
       ...(cursor.backfillPages === undefined ? {} : { backfill_pages: cursor.backfillPages }),
       ...(cursor.backfillBefore === undefined ? {} : { backfill_before: cursor.backfillBefore }),

@@ -143,7 +143,7 @@ export async function syncAthlete (deps: SyncDependencies, state: SyncStateRow):
   const athleteId = state.athlete_id
   const access = athleteAccess(deps, athleteId)
   const relist = relistNeeded(state)
-  // A backfill job lists up to its pages and the empty page that ends them, then the window.
+  // A backfill job lists up to its pages and the empty page that ends them, then the window if needed.
   const reads = deps.api.leaseReads((state.backfill_complete ? 0 : (deps.pagesPerJob ?? PAGES_PER_JOB) + 1) + (relist ? RELIST_CALLS : 0))
   try {
     if (!state.backfill_complete) {

@@ -42,16 +42,14 @@ function history (days: number, firstId: number, random: () => number): FakeActi
   }).flat()
 }
 
-/** The list pages a query takes on the fake, through the empty one that ends it. */
-function pagesUntilEmpty (fake: FakeStrava, stravaId: number, query: Record<string, string>): number {
-  let page = 1
-  while (fake.activities.list(stravaId, { ...query, page: String(page), per_page: String(PER_PAGE) }).length > 0) page++
-  return page
-}
-
-/** The reads a first sync takes in one job: the whole history, which holds the recent window, through its empty page. */
+/**
+ * The reads a first sync takes in one job: the history's list pages on the fake through the
+ * empty one that ends them. The recent window is in them and is not re-listed.
+ */
 function readsOfFirstSync (fake: FakeStrava, stravaId: number): number {
-  return pagesUntilEmpty(fake, stravaId, {})
+  let page = 1
+  while (fake.activities.list(stravaId, { page: String(page), per_page: String(PER_PAGE) }).length > 0) page++
+  return page
 }
 
 async function fleetStatus (app: App) {
