@@ -34,41 +34,109 @@ function ingestable (page: StravaActivity[]) {
   return [...byId.values()]
 }
 
-/** Writes one page through the activities batch path, and moves the cursor in the same transaction. */
-export async function writePage (deps: SyncDependencies, athleteId: number, page: StravaActivity[], cursor: BackfillCursor = {}): Promise<void> {
+/** Pages the sync writes in one transaction at most: 1,000 activities, a tenth of what `PUT /activities` takes at once. */
+export const MAX_PAGES_PER_WRITE = 5
+
+/**
+ * Writes listed activities through the activities batch path (one upsert, one ACWR and PMC
+ * update) and moves the cursor in the same transaction; with `syncEnded`, the sync's end too.
+ */
+export async function writePage (deps: SyncDependencies, athleteId: number, items: StravaActivity[], cursor: BackfillCursor = {}, end = { syncEnded: false }): Promise<void> {
   await writeForAthlete(deps.db, athleteId, async (trx, athlete) => {
-    await ingestActivities(trx, athlete, ingestable(page), 'strava')
-    await recordPage(trx, athleteId, cursor)
+    await ingestActivities(trx, athlete, ingestable(items), 'strava')
+    await recordPage(trx, athleteId, cursor, end)
   })
 }
 
+/** Pages listed and written together: their activities, the number of the last, and whether the list is known to end with them. */
+interface PageGroup {
+  items: StravaActivity[]
+  lastPage: number
+  final: boolean
+}
+
+/** A wake-up for the one side waiting on the other; the waiter re-checks its condition after each. */
+function wakeup () {
+  let wake = () => {}
+  return { wait: () => new Promise<void>(resolve => { wake = resolve }), wake: () => wake() }
+}
+
 /**
- * Lists pages `first`, `first + 1`, ... and writes each in turn until an empty page or `last`.
- * The next page is asked for while the current one is written, never more than one ahead:
- * pages are still written in order, so a cursor stored with a page means every page before
- * it is stored too. Returns whether an empty page ended the list.
+ * Lists pages `first`, `first + 1`, ... one request at a time until an empty page or `last`,
+ * while writing what has been listed: each write takes every page waiting, up to
+ * MAX_PAGES_PER_WRITE. When Strava is the slower side, each page is written as it arrives
+ * and the chart fills in page by page; when the database is, the pages that came in during a
+ * write go in the next one together, and the ACWR and PMC update that each write ends with
+ * (from its oldest day through today, the costly part of a backfill's page) runs once for
+ * them. Listing stays at most MAX_PAGES_PER_WRITE pages ahead of the writes. Groups are
+ * written in page order, so a cursor stored with a group means every page before it is
+ * stored too. A group is `final` when the empty page came before its write began; when that
+ * page comes later, a last group without pages carries the end. `holdLast` keeps the newest
+ * page back until the end is known, so a list of one page costs one write, not two.
+ * A failed listing still writes what it listed, then throws; a failed write stops the
+ * listing. Returns whether an empty page ended the list.
  */
-async function listAndWrite (list: (page: number) => Promise<StravaActivity[]>, first: number, last: number, write: (items: StravaActivity[], page: number) => Promise<void>): Promise<boolean> {
-  let next = list(first)
-  for (let page = first; ; page++) {
-    const items = await next
-    if (items.length === 0) return true
-    const ahead = page < last ? list(page + 1) : undefined
-    // Awaited on the next turn; a write that fails first must not leave it an unhandled rejection.
-    ahead?.catch(() => {})
-    await write(items, page)
-    if (!ahead) return false
-    next = ahead
+async function listAndWrite (
+  list: (page: number) => Promise<StravaActivity[]>, first: number, last: number,
+  write: (group: PageGroup) => Promise<void>, { holdLast = false } = {}
+): Promise<boolean> {
+  const waiting: StravaActivity[][] = []
+  // Shared by the two sides: the lister sets `ended`, `done` and `error`; the writer, `stopped`.
+  const listing = { ended: false, done: false, error: undefined as unknown, stopped: false }
+  const pagesIn = wakeup()
+  const roomFreed = wakeup()
+  const lister = (async () => {
+    try {
+      for (let page = first; page <= last; page++) {
+        while (waiting.length >= MAX_PAGES_PER_WRITE && !listing.stopped) await roomFreed.wait()
+        if (listing.stopped) return
+        const items = await list(page)
+        if (items.length === 0) {
+          listing.ended = true
+          return
+        }
+        waiting.push(items)
+        pagesIn.wake()
+      }
+    } catch (err) {
+      listing.error = err
+    } finally {
+      listing.done = true
+      pagesIn.wake()
+    }
+  })()
+  const ready = () => holdLast && !listing.done ? waiting.length - 1 : waiting.length
+  let written = first - 1
+  try {
+    for (;;) {
+      while (ready() <= 0 && !listing.done) await pagesIn.wait()
+      if (ready() <= 0) break
+      const pages = waiting.splice(0, ready())
+      roomFreed.wake()
+      written += pages.length
+      const final = listing.ended
+      await write({ items: pages.flat(), lastPage: written, final })
+      if (final) return true
+    }
+    if (listing.error !== undefined) throw listing.error
+    if (listing.ended) await write({ items: [], lastPage: written, final: true })
+    return listing.ended
+  } catch (err) {
+    listing.stopped = true
+    roomFreed.wake()
+    await lister
+    throw err
   }
 }
 
 /**
  * The whole history, newest first, below an upper bound fixed when the backfill started (so
  * activities added meanwhile do not shift the pages). A page may hold fewer than asked while
- * more follow: only an empty page ends it. Each page is written with its cursor, so a killed
- * job resumes at the next page.
+ * more follow: only an empty page ends it. Each group of pages is written with its cursor, so
+ * a killed job resumes at the next page. When the sync re-lists nothing after it, the last
+ * write records its end.
  */
-async function backfill (deps: SyncDependencies, access: AthleteAccess, reads: ReadBudget, state: SyncStateRow): Promise<SyncOutcome | undefined> {
+async function backfill (deps: SyncDependencies, access: AthleteAccess, reads: ReadBudget, state: SyncStateRow, { endsSync }: { endsSync: boolean }): Promise<SyncOutcome | undefined> {
   const athleteId = state.athlete_id
   // Stored with each page written, so a backfill that has written none yet has nothing to resume.
   const before = state.backfill_before ?? deps.now().toISOString()
@@ -76,44 +144,47 @@ async function backfill (deps: SyncDependencies, access: AthleteAccess, reads: R
   const ended = await listAndWrite(
     page => access(token => deps.api.listActivities(token, { before: epochS(before), page, perPage: deps.perPage ?? PER_PAGE }, reads)),
     done + 1, done + (deps.pagesPerJob ?? PAGES_PER_JOB),
-    (items, page) => writePage(deps, athleteId, items, { backfillPages: page, backfillBefore: before }))
-  // An ended backfill is recorded complete after it, by the re-list's last write when there is
-  // one: should that fail, the next job asks for the empty page once more, then re-lists.
+    async ({ items, lastPage, final }) => {
+      // An end found after the last write changes nothing here when the re-list records it.
+      if (items.length === 0 && !endsSync) return
+      await writePage(deps, athleteId, items, { backfillPages: lastPage, backfillBefore: before }, { syncEnded: final && endsSync })
+    })
+  // An ended backfill followed by a re-list is recorded complete by the re-list's last write:
+  // should that fail, the next job asks for the empty page once more, then re-lists.
   return ended ? undefined : { kind: 'continue' }
 }
 
 /**
  * Re-lists the window since `after` (epoch s) and writes it: edits Strava sends no webhook
  * for (heart rate, effort) arrive this way. A Strava activity of the window that the list no
- * longer holds was deleted or hidden there, and is deleted here, with ACWR recomputed. Each
- * page is written once the next one is known to follow, so the last one is written with the
- * deletions and the end of the sync (backfill complete, idle) in one transaction: a usual
- * window of one page costs one write, not three.
+ * longer holds was deleted or hidden there, and is deleted here, with ACWR recomputed. The
+ * newest pages are held back until the list is known to end, and written with the deletions
+ * and the end of the sync (backfill complete, idle) in one transaction: a usual window of one
+ * page costs one write.
  */
 async function relistWindow (deps: SyncDependencies, access: AthleteAccess, reads: ReadBudget, athleteId: number, after: number): Promise<void> {
   const listed: number[] = []
-  let last: StravaActivity[] = []
   await listAndWrite(
     page => access(token => deps.api.listActivities(token, { after, page, perPage: deps.perPage ?? PER_PAGE }, reads)),
     1, Infinity,
-    async items => {
-      if (last.length > 0) await writePage(deps, athleteId, last)
-      last = items
+    async ({ items, final }) => {
       listed.push(...items.map(item => item.id))
-    })
-  await writeForAthlete(deps.db, athleteId, async (trx, athlete) => {
-    const removed = await trx.deleteFrom('activities')
-      .where('athlete_id', '=', athleteId).where('source', '=', 'strava')
-      .where('start_date', '>', sql<Date>`to_timestamp(${after}::float8)`)
-      .where('id', '<>', sql<number>`all(${listed}::bigint[])`)
-      .returning('day')
-      .execute()
-    const earliestRemoved = removed.map(row => row.day).sort()[0]
-    const { recomputedFrom } = await ingestActivities(trx, athlete, ingestable(last), 'strava')
-    // The write recomputed from its own earliest change; a removal before it needs the days between too.
-    if (earliestRemoved && (recomputedFrom === null || earliestRemoved < recomputedFrom)) await recomputeAcwrFrom(trx, [athlete], earliestRemoved)
-    await recordPage(trx, athleteId, {}, { syncEnded: true })
-  })
+      if (!final) return writePage(deps, athleteId, items)
+      await writeForAthlete(deps.db, athleteId, async (trx, athlete) => {
+        const removed = await trx.deleteFrom('activities')
+          .where('athlete_id', '=', athleteId).where('source', '=', 'strava')
+          .where('start_date', '>', sql<Date>`to_timestamp(${after}::float8)`)
+          .where('id', '<>', sql<number>`all(${listed}::bigint[])`)
+          .returning('day')
+          .execute()
+        const earliestRemoved = removed.map(row => row.day).sort()[0]
+        const { recomputedFrom } = await ingestActivities(trx, athlete, ingestable(items), 'strava')
+        // The write recomputed from its own earliest change; a removal before it needs the days between too.
+        if (earliestRemoved && (recomputedFrom === null || earliestRemoved < recomputedFrom)) await recomputeAcwrFrom(trx, [athlete], earliestRemoved)
+        await recordPage(trx, athleteId, {}, { syncEnded: true })
+      })
+    },
+    { holdLast: true })
 }
 
 /** Where the re-list starts: the reconcile window, or further back when the last sync is older. */
@@ -149,11 +220,10 @@ export async function syncAthlete (deps: SyncDependencies, state: SyncStateRow):
     if (!state.backfill_complete) {
       // The state as it was before the backfill still says where the re-list starts: the
       // reconcile window, as for any backfill that has just ended.
-      const outcome = await backfill(deps, access, reads, state)
+      const outcome = await backfill(deps, access, reads, state, { endsSync: !relist })
       if (outcome) return outcome
     }
     if (relist) await relistWindow(deps, access, reads, athleteId, relistFrom(deps, state))
-    else await recordPage(deps.db, athleteId, {}, { syncEnded: true })
     return { kind: 'complete' }
   } finally {
     // Reads not handed back stay counted until their window ends: the safe side of the limit.
