@@ -14,15 +14,18 @@ const STRAVA_ATHLETE = 90_000
 const STRAVA_ACTIVITIES = 45
 const PUSHED = [run(1, daysAgo(2), 6), run(2, daysAgo(5), 8), run(3, daysAgo(9), 10)]
 
-/** Sync states the page will read instead of the service's, one per GET, before it reads the real ones again. */
-function cannedSyncStates (page: Page) {
-  const queue: Array<Record<string, unknown>> = []
+/**
+ * A sync state the page reads, on every GET, instead of the service's until the test changes
+ * it; `undefined` hands the reads back to the service. The test moves to the next state only
+ * once the page shows the one before, so no read the card makes in between can skip a state.
+ */
+function cannedSyncState (page: Page) {
+  let canned: Record<string, unknown> | undefined
   page.route('**/strava/sync', async (route: Route) => {
-    const canned = route.request().method() === 'GET' ? queue.shift() : undefined
-    if (!canned) return route.continue()
+    if (route.request().method() !== 'GET' || !canned) return route.continue()
     return route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(canned) })
   })
-  return (...states: Array<Record<string, unknown>>) => { queue.push(...states) }
+  return (state: Record<string, unknown> | undefined) => { canned = state }
 }
 
 const syncState = (fields: Record<string, unknown>) => ({
@@ -53,13 +56,13 @@ t.test('an athlete connects with Strava in the browser, watches the sync, syncs 
   const { page, pageErrors, cspViolations } = await openPage(browser, url)
   const visited: string[] = []
   page.on('framenavigated', frame => { if (frame === page.mainFrame()) visited.push(frame.url()) })
-  const canned = cannedSyncStates(page)
+  const serveSyncState = cannedSyncState(page)
   let apiKey = ''
 
   await t.test('Connect with Strava on the sign-in card ends signed in on the dashboard, the key in no URL, history or log', async t => {
     await page.waitForSelector('#sign-in[data-strava-login="on"] #strava-login:not([hidden])')
-    // The first read of the sync state says running, so the card must keep asking until the real one.
-    canned(syncState({ state: 'running', activitiesSynced: 0 }))
+    // The sync state reads say running until the card has shown it; it must then keep asking until the real one.
+    serveSyncState(syncState({ state: 'running', activitiesSynced: 0 }))
     const callback = page.waitForResponse(response => response.url().startsWith(`${url}/auth/strava/callback`))
     await page.click('#strava-login a')
     const reply = await callback
@@ -83,6 +86,7 @@ t.test('an athlete connects with Strava in the browser, watches the sync, syncs 
   await t.test('the sync is shown in progress until idle, then the synced activities are listed and charted', async t => {
     await page.waitForSelector('#strava[data-state="running"][data-polling="true"]')
     t.match(await page.textContent('#strava .body'), /Syncing now.*still being fetched/s, 'a running sync is said in words, with the backfill not yet complete')
+    serveSyncState(undefined)
     await page.waitForSelector('#strava[data-state="idle"][data-polling="false"]', { timeout: 120_000 })
     const card = await page.textContent('#strava')
     t.match(card, /Connected to Strava/)
@@ -97,10 +101,7 @@ t.test('an athlete connects with Strava in the browser, watches the sync, syncs 
 
   await t.test('Sync now queues a sync (202); a deferred sync says until when, a failed one its error', async t => {
     const resumes = new Date(Date.now() + 3000).toISOString()
-    canned(
-      syncState({ state: 'deferred', activitiesSynced: STRAVA_ACTIVITIES, nextAttemptAt: resumes }),
-      syncState({ state: 'failed', activitiesSynced: STRAVA_ACTIVITIES, lastError: 'Strava did not answer' })
-    )
+    serveSyncState(syncState({ state: 'deferred', activitiesSynced: STRAVA_ACTIVITIES, nextAttemptAt: resumes }))
     const posted = page.waitForResponse(response => response.url().endsWith('/strava/sync') && response.request().method() === 'POST')
     await page.click('#strava .sync-now')
     t.equal((await posted).status(), 202)
@@ -108,8 +109,10 @@ t.test('an athlete connects with Strava in the browser, watches the sync, syncs 
     const at = new Date(resumes)
     const clock = `${String(at.getHours()).padStart(2, '0')}:${String(at.getMinutes()).padStart(2, '0')}`
     t.match(await page.textContent('#strava .body'), new RegExp(`Paused for Strava's rate limit.*Resumes\\s*\\d+ \\w{3} \\d{4}, ${clock}`, 's'), 'a deferred sync says when it resumes')
+    serveSyncState(syncState({ state: 'failed', activitiesSynced: STRAVA_ACTIVITIES, lastError: 'Strava did not answer' }))
     await page.waitForSelector('#strava[data-state="failed"][data-polling="false"]')
     t.match(await page.textContent('#strava .body'), /Failed.*Last error\s*Strava did not answer/s, 'a failed sync shows its last error, and the card stops asking')
+    serveSyncState(undefined)
 
     await page.click('#strava .sync-now')
     await page.waitForSelector('#strava[data-state="idle"][data-polling="false"]', { timeout: 120_000 })
