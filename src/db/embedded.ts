@@ -62,8 +62,8 @@ export async function startEmbeddedPostgres (options: EmbeddedOptions): Promise<
   if (!existsSync(join(cluster.dataDir, 'PG_VERSION'))) await initialise(cluster, password)
   await writeLoginRules(cluster.dataDir)
 
-  const port = await choosePort(options.preferredPort ?? 0)
-  const postmaster = await launch(cluster, port)
+  const { postmaster, port } = await launchOnFreePort(cluster, options.preferredPort ?? 0,
+    taken => options.onNotice?.(`port ${taken} was taken as the embedded PostgreSQL started on it; starting it on another`))
   // Last resort if the process exits without stopping the server: a signal is all an 'exit'
   // handler can send.
   const stopOnExit = () => { postmaster.kill('SIGINT') }
@@ -131,6 +131,30 @@ async function initialise (cluster: Cluster, password: string): Promise<void> {
   }
 }
 
+/** The server could not bind its port: something else took it after it was found free. */
+class PortTakenError extends Error {}
+
+/** Starts made on a new port when the one found free is taken before the server binds it. */
+const PORT_ATTEMPTS = 3
+
+/**
+ * Starts the server on the preferred port when it is free, otherwise on one the kernel picks.
+ * A port found free can be taken before the server binds it (another trainload starting at
+ * the same moment probes the same preferred port): the server then exits at once, and is
+ * started again on a port the kernel picks.
+ */
+async function launchOnFreePort (cluster: Cluster, preferred: number, onTaken: (port: number) => void): Promise<{ postmaster: ChildProcess, port: number }> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await choosePort(attempt === 1 ? preferred : 0)
+    try {
+      return { postmaster: await launch(cluster, port), port }
+    } catch (err) {
+      if (!(err instanceof PortTakenError) || attempt === PORT_ATTEMPTS) throw err
+      onTaken(port)
+    }
+  }
+}
+
 /** Spawns the postmaster and resolves once it accepts connections. */
 async function launch (cluster: Cluster, port: number): Promise<ChildProcess> {
   const postmaster = spawnAsServer(cluster, cluster.binaries.postgres, [
@@ -142,7 +166,8 @@ async function launch (cluster: Cluster, port: number): Promise<ChildProcess> {
     postmaster.stderr!.on('data', () => { if (output().includes('database system is ready to accept connections')) resolve() })
   })
   const early = exitOf(postmaster).then(([code, signal]) => {
-    throw new Error(`the embedded PostgreSQL exited while starting (${signal ?? `exit ${code}`}):\n${output()}`)
+    const Failure = output().includes('Address already in use') ? PortTakenError : Error
+    throw new Failure(`the embedded PostgreSQL exited while starting (${signal ?? `exit ${code}`}):\n${output()}`)
   })
   await Promise.race([ready, early])
   early.catch(() => {})

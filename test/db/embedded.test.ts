@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto'
 import { chmod, mkdtemp, readFile, stat, writeFile } from 'node:fs/promises'
+import { createServer, type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import exitHook from 'async-exit-hook'
@@ -115,4 +116,38 @@ t.test('the stored SCRAM secret signs as in the RFC 7677 example exchange', asyn
   const authMessage = `n=user,r=rOprNGfwEbeRWgbNEkqO,r=${nonce},s=${salt},i=4096,c=biws,r=${nonce}`
   const signature = createHmac('sha256', Buffer.from(serverKey!, 'base64')).update(authMessage).digest('base64')
   t.equal(signature, '6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=', "the RFC's ServerSignature")
+})
+
+/** A port that was free on loopback a moment ago. */
+async function freePort (): Promise<number> {
+  const probe = createServer()
+  await new Promise<void>(resolve => probe.listen(0, '127.0.0.1', resolve))
+  const { port } = probe.address() as AddressInfo
+  await new Promise(resolve => probe.close(resolve))
+  return port
+}
+
+t.test('two servers started at once with the same preferred port both start, on different ports', async t => {
+  const dirs = [join(await folder(t), 'postgres'), join(await folder(t), 'postgres')]
+  // Initialised beforehand, so both starts reach the port at nearly the same moment: both
+  // find it free, and the second server to bind it finds it taken.
+  for (const dataDir of dirs) await (await startEmbeddedPostgres({ dataDir, database: 'trainload' })).stop()
+  const preferredPort = await freePort()
+  const notices: string[] = []
+  const servers = await Promise.all(dirs.map(async dataDir => {
+    const server = await startEmbeddedPostgres({ dataDir, database: 'trainload', preferredPort, onNotice: message => notices.push(message) })
+    t.teardown(() => server.stop())
+    return server
+  }))
+  const ports = servers.map(server => server.port)
+  t.ok(ports.includes(preferredPort), `one server has the preferred port ${preferredPort}: ${ports.join(', ')}`)
+  t.not(ports[0], ports[1], 'the other has a port of its own')
+  for (const server of servers) {
+    const client = new pg.Client({ connectionString: server.url })
+    await client.connect()
+    t.same((await client.query('select 1 as one')).rows, [{ one: 1 }], `the server on ${server.port} answers`)
+    await client.end()
+  }
+  t.ok(notices.every(notice => /^port \d+ was taken as the embedded PostgreSQL started on it/.test(notice)),
+    `a server that lost the port says so: ${notices.length ? notices.join('; ') : 'none lost it this time: the second probe saw the first server'}`)
 })
