@@ -40,9 +40,28 @@ export function createDatabase (
   pool.on('connect', client => client.on('error', onConnectionError))
   if (observer) instrumentPool(pool, observer)
   const log = observer && queryLogger(observer)
-  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }), log })
+  const end = endWhenClosed(pool)
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: { connect: () => pool.connect(), end } }), log })
   configureAthleteWrites(db, settings)
   return { pool, db }
+}
+
+/**
+ * The pool's `end`, resolving only once every connection it opened has closed. pg's own
+ * resolves when it has asked them to close, before their sockets have: a server stopped
+ * right after (the embedded one, at shutdown) terminates them first, and each reports an
+ * error for a connection that was closing anyway.
+ */
+export function endWhenClosed (pool: pg.Pool): () => Promise<void> {
+  let open = 0
+  let lastClosed = () => {}
+  pool.on('connect', () => { open++ })
+  pool.on('remove', () => { if (--open === 0) lastClosed() })
+  return async () => {
+    const closed = new Promise<void>(resolve => { lastClosed = resolve })
+    await pool.end()
+    if (open > 0) await closed
+  }
 }
 
 /** One short-lived connection for administrative statements (create or drop a database). */

@@ -3,7 +3,7 @@ import { run, type JobHelpers, type Task, type TaskList, type WorkerEvents } fro
 import { sql } from 'kysely'
 import pLimit from 'p-limit'
 import pg from 'pg'
-import type { Database } from '../db/database.ts'
+import { endWhenClosed, type Database } from '../db/database.ts'
 import { JOB_SCHEMA, jobLogger } from '../db/job-schema.ts'
 
 /**
@@ -198,6 +198,7 @@ export async function countLiveWorkers (db: Database): Promise<number> {
  */
 export async function startWorker ({ connectionString, concurrency, taskList, log }: WorkerOptions): Promise<{ stop: () => Promise<void> }> {
   const pool = new pg.Pool({ connectionString, max: concurrency + 2 })
+  const endPool = endWhenClosed(pool)
   // As for the app's pool: a backend that dies errors on the pool while its client is idle,
   // on the client while a job holds it; unheard, either would end the process.
   const lost = (err: Error) => log?.(`job engine connection lost: ${err.message}`)
@@ -229,7 +230,7 @@ export async function startWorker ({ connectionString, concurrency, taskList, lo
     await sweep()
   } catch (err) {
     await runner.stop()
-    await Promise.all([pool.end(), liveness.end()])
+    await Promise.all([endPool(), liveness.end()])
     throw err
   }
   const timer = setInterval(() => {
@@ -240,7 +241,7 @@ export async function startWorker ({ connectionString, concurrency, taskList, lo
       clearInterval(timer)
       await runner.stop()
       // The lock goes last: until the runner has stopped, its jobs are its own.
-      await Promise.all([pool.end(), liveness.end()])
+      await Promise.all([endPool(), liveness.end()])
     }
   }
 }
