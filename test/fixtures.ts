@@ -1,3 +1,4 @@
+import { createServer } from 'node:net'
 import type { App } from '../src/app.ts'
 import { TEST_ADMIN_TOKEN } from './helper.ts'
 
@@ -58,4 +59,19 @@ export async function readAcwr (app: App, athleteId: number, query = ''): Promis
   const res = await app.inject({ url: `/api/athletes/${athleteId}/acwr${query}`, headers: adminHeaders })
   if (res.statusCode !== 200) throw new Error(`reading ACWR failed: ${res.body}`)
   return res.json().days
+}
+
+/**
+ * A port free on 127.0.0.1 right now: for an app whose PUBLIC_URL (Strava's redirect back)
+ * must name its own address before it listens, or a server told which port to take.
+ */
+export function freePort (): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number }
+      server.close(() => resolve(port))
+    })
+  })
 }

@@ -1,7 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { createRequire } from 'node:module'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { chromium, type BrowserContext, type Page } from 'playwright-core'
@@ -102,17 +101,3 @@ export const horizontalOverflow = (page: Page) => page.evaluate(async () => {
   return document.documentElement.scrollWidth - window.innerWidth
 })
 
-/**
- * A port free on 127.0.0.1 right now, for an app whose PUBLIC_URL (Strava's redirect back)
- * must name its own address before it listens.
- */
-export function freePort (): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolve(port))
-    })
-  })
-}

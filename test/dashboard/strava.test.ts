@@ -2,11 +2,11 @@ import { join } from 'node:path'
 import type { Page, Route } from 'playwright-core'
 import t from 'tap'
 import { makeActivities } from '../fake-strava-api.ts'
-import { adminHeaders, daysAgo, ingest, run } from '../fixtures.ts'
+import { adminHeaders, daysAgo, freePort, ingest, run } from '../fixtures.ts'
 import { build, TEST_ADMIN_TOKEN } from '../helper.ts'
 import { startFake, stravaEnv } from '../tokens/fixtures.ts'
 import {
-  artifacts, freePort, horizontalOverflow, launch, openPage, seriousAccessibilityViolations, signIn, skipWithoutChromium
+  artifacts, horizontalOverflow, launch, openPage, seriousAccessibilityViolations, signIn, skipWithoutChromium
 } from './browser.ts'
 
 // The fake hands out Strava athlete ids from 90,000 up: the first login through it is this athlete.

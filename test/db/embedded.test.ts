@@ -1,6 +1,5 @@
 import { createHmac } from 'node:crypto'
 import { chmod, mkdtemp, readFile, stat, writeFile } from 'node:fs/promises'
-import { createServer, type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import exitHook from 'async-exit-hook'
@@ -9,6 +8,7 @@ import pg from 'pg'
 import t, { type Test } from 'tap'
 import { scramVerifier } from '../../src/db/embedded-login.ts'
 import { removeDataDir, startEmbeddedPostgres, type EmbeddedServer } from '../../src/db/embedded.ts'
+import { freePort } from '../fixtures.ts'
 import { ROOT_STATE_DIR, serverAccount, serverBinaries } from '../../src/db/embedded-runtime.ts'
 
 // Importing the package registers process-wide exit hooks; this file only borrows its initdb
@@ -117,15 +117,6 @@ t.test('the stored SCRAM secret signs as in the RFC 7677 example exchange', asyn
   const signature = createHmac('sha256', Buffer.from(serverKey!, 'base64')).update(authMessage).digest('base64')
   t.equal(signature, '6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=', "the RFC's ServerSignature")
 })
-
-/** A port that was free on loopback a moment ago. */
-async function freePort (): Promise<number> {
-  const probe = createServer()
-  await new Promise<void>(resolve => probe.listen(0, '127.0.0.1', resolve))
-  const { port } = probe.address() as AddressInfo
-  await new Promise(resolve => probe.close(resolve))
-  return port
-}
 
 t.test('two servers started at once with the same preferred port both start, on different ports', async t => {
   const dirs = [join(await folder(t), 'postgres'), join(await folder(t), 'postgres')]

@@ -2,10 +2,11 @@ import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { existsSync } from 'node:fs'
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { createConnection, createServer } from 'node:net'
+import { createConnection } from 'node:net'
 import { tmpdir } from 'node:os'
 import { delimiter, join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { freePort } from '../fixtures.ts'
 
 /** The pgbouncer program on PATH or in Debian's /usr/sbin, or undefined when not installed. */
 export function findPgBouncer (): string | undefined {
@@ -56,14 +57,6 @@ default_pool_size = ${poolSize}
 max_client_conn = 200
 ignore_startup_parameters = statement_timeout
 `
-}
-
-async function freePort (): Promise<number> {
-  const probe = createServer()
-  await new Promise<void>(resolve => probe.listen(0, '127.0.0.1', resolve))
-  const { port } = probe.address() as { port: number }
-  await new Promise(resolve => probe.close(resolve))
-  return port
 }
 
 const accepts = (port: number) => new Promise<boolean>(resolve => {
