@@ -100,4 +100,3 @@ export const horizontalOverflow = (page: Page) => page.evaluate(async () => {
   for (let frame = 0; frame < 2; frame++) await new Promise(resolve => requestAnimationFrame(resolve))
   return document.documentElement.scrollWidth - window.innerWidth
 })
-
