@@ -63,22 +63,23 @@ function wakeup () {
 
 /**
  * Lists pages `first`, `first + 1`, ... one request at a time until an empty page or `last`,
- * while writing what has been listed: each write takes every page waiting, up to
- * MAX_PAGES_PER_WRITE. When Strava is the slower side, each page is written as it arrives
- * and the chart fills in page by page; when the database is, the pages that came in during a
- * write go in the next one together, and the ACWR and PMC update that each write ends with
- * (from its oldest day through today, the costly part of a backfill's page) runs once for
- * them. Listing stays at most MAX_PAGES_PER_WRITE pages ahead of the writes. Groups are
- * written in page order, so a cursor stored with a group means every page before it is
- * stored too. A group is `final` when the empty page came before its write began; when that
- * page comes later, a last group without pages carries the end. `holdLast` keeps the newest
- * page back until the end is known, so a list of one page costs one write, not two.
- * A failed listing still writes what it listed, then throws; a failed write stops the
- * listing. Returns whether an empty page ended the list.
+ * while writing what has been listed, in groups of up to MAX_PAGES_PER_WRITE pages. Most of
+ * a write's cost is the ACWR and PMC update it ends with, from its oldest day through today,
+ * which costs the same for one page as for five; and a backfill goes newest first, so each
+ * write recomputes the days of every write before it. So a write waits for a whole group,
+ * unless the list is over or its newest page is short (fewer than `pageSize` items), which
+ * is nearly always the last: then what is waiting is written while the empty page that
+ * confirms the end is asked for. Listing stays at most MAX_PAGES_PER_WRITE pages ahead of
+ * the writes. Groups are written in page order, so a cursor stored with a group means every
+ * page before it is stored too. A group is `final` when the empty page came before its
+ * write began; when that page comes later, a last group without pages carries the end.
+ * `holdLast` keeps the newest page back until the end is known, so a list of one page costs
+ * one write, not two. A failed listing still writes what it listed, then throws; a failed
+ * write stops the listing. Returns whether an empty page ended the list.
  */
 async function listAndWrite (
   list: (page: number) => Promise<StravaActivity[]>, first: number, last: number,
-  write: (group: PageGroup) => Promise<void>, { holdLast = false } = {}
+  write: (group: PageGroup) => Promise<void>, { pageSize, holdLast = false }: { pageSize: number, holdLast?: boolean }
 ): Promise<boolean> {
   const waiting: StravaActivity[][] = []
   // Shared by the two sides: the lister sets `ended`, `done` and `error`; the writer, `stopped`.
@@ -105,7 +106,12 @@ async function listAndWrite (
       pagesIn.wake()
     }
   })()
-  const ready = () => holdLast && !listing.done ? waiting.length - 1 : waiting.length
+  const ready = () => {
+    if (listing.done) return waiting.length
+    const newestShort = !holdLast && waiting.length > 0 && waiting[waiting.length - 1]!.length < pageSize
+    if (waiting.length < MAX_PAGES_PER_WRITE && !newestShort) return 0
+    return holdLast ? waiting.length - 1 : waiting.length
+  }
   let written = first - 1
   try {
     for (;;) {
@@ -141,14 +147,16 @@ async function backfill (deps: SyncDependencies, access: AthleteAccess, reads: R
   // Stored with each page written, so a backfill that has written none yet has nothing to resume.
   const before = state.backfill_before ?? deps.now().toISOString()
   const done = state.backfill_pages
+  const perPage = deps.perPage ?? PER_PAGE
   const ended = await listAndWrite(
-    page => access(token => deps.api.listActivities(token, { before: epochS(before), page, perPage: deps.perPage ?? PER_PAGE }, reads)),
+    page => access(token => deps.api.listActivities(token, { before: epochS(before), page, perPage }, reads)),
     done + 1, done + (deps.pagesPerJob ?? PAGES_PER_JOB),
     async ({ items, lastPage, final }) => {
       // An end found after the last write changes nothing here when the re-list records it.
       if (items.length === 0 && !endsSync) return
       await writePage(deps, athleteId, items, { backfillPages: lastPage, backfillBefore: before }, { syncEnded: final && endsSync })
-    })
+    },
+    { pageSize: perPage })
   // An ended backfill followed by a re-list is recorded complete by the re-list's last write:
   // should that fail, the next job asks for the empty page once more, then re-lists.
   return ended ? undefined : { kind: 'continue' }
@@ -164,8 +172,9 @@ async function backfill (deps: SyncDependencies, access: AthleteAccess, reads: R
  */
 async function relistWindow (deps: SyncDependencies, access: AthleteAccess, reads: ReadBudget, athleteId: number, after: number): Promise<void> {
   const listed: number[] = []
+  const perPage = deps.perPage ?? PER_PAGE
   await listAndWrite(
-    page => access(token => deps.api.listActivities(token, { after, page, perPage: deps.perPage ?? PER_PAGE }, reads)),
+    page => access(token => deps.api.listActivities(token, { after, page, perPage }, reads)),
     1, Infinity,
     async ({ items, final }) => {
       listed.push(...items.map(item => item.id))
@@ -184,7 +193,7 @@ async function relistWindow (deps: SyncDependencies, access: AthleteAccess, read
         await recordPage(trx, athleteId, {}, { syncEnded: true })
       })
     },
-    { holdLast: true })
+    { pageSize: perPage, holdLast: true })
 }
 
 /** Where the re-list starts: the reconcile window, or further back when the last sync is older. */

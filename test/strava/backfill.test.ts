@@ -1,4 +1,5 @@
 import t from 'tap'
+import { sql } from 'kysely'
 import { runSyncJob } from '../../src/strava/tasks.ts'
 import { nextQuarter } from '../../src/strava/budget.ts'
 import { recomputeAcwrFrom } from '../../src/acwr/engine.ts'
@@ -37,6 +38,20 @@ t.test('a backfill over short pages and several jobs stores every activity exact
   const status = await syncStatus(app, athleteId)
   t.match(status, { state: 'idle', backfillComplete: true, activitiesSynced: visibleIds(fake, activities).length, nextAttemptAt: null, lastError: null })
   t.type(status.lastSyncedAt, 'string')
+})
+
+t.test('a backfill writes whole groups of five pages, and a short page at once with what waits before it: one transaction each', async t => {
+  const world = await startSyncWorld(t)
+  const { app } = world
+  // Eleven full pages of 20, a twelfth of 10, then the empty page.
+  const { athleteId } = await connectedAthlete(world, 230)
+  const deps = syncDeps(app, { perPage: 20 })
+  t.match(await runSyncJob(deps, { athleteId }), { kind: 'complete' })
+  // Rows a transaction inserted carry its id (xmin): one group of rows per write.
+  const { rows } = await sql<{ rows: number }>`select count(*)::int as rows from activities
+    where athlete_id = ${athleteId} group by xmin::text order by min(day) desc`.execute(app.db)
+  t.same(rows.map(row => row.rows), [100, 100, 30], 'pages 1–5 and 6–10 as they filled, then 11 and the short 12 without waiting for the empty page')
+  t.match(await syncStatus(app, athleteId), { state: 'idle', backfillComplete: true, activitiesSynced: 230 })
 })
 
 t.test('a backfill resumes at the page after the last one written, and a second sync doubles nothing', async t => {
