@@ -1,5 +1,6 @@
+import pLimit from 'p-limit'
 import type { Database } from '../db/database.ts'
-import { ReadLease, recordStatedUsage, statedUsage, statesNewUsage, takeReadBudget, type ReadBudget } from './budget.ts'
+import { ReadLease, recordStatedUsage, type BudgetGrant, statedUsage, statesNewUsage, takeReadBudget, type ReadBudget } from './budget.ts'
 
 /** A Strava activity as `GET /athlete/activities` (summary) or `GET /activities/{id}` (detail) returns it. */
 export interface StravaActivity {
@@ -38,6 +39,8 @@ export interface ApiClientOptions {
   reserve: number
   now: () => Date
   timeoutMs?: number
+  /** Calls in flight at once, each from its request to the end of its answer's body; unlimited when unset. */
+  callsAtOnce?: number
 }
 
 /**
@@ -46,13 +49,20 @@ export interface ApiClientOptions {
  * rate-limit headers are stored for every instance (when they say something the budget does
  * not already hold). A 429 (another client of the same application spent the window) is
  * stored too and reported as a spent budget until the window ends. Errors never carry a token.
+ * At most `callsAtOnce` calls are in flight; the read is taken before a call waits its turn.
  */
-export function createStravaApi ({ db, baseUrl, reserve, now, timeoutMs = 15_000 }: ApiClientOptions) {
+export function createStravaApi ({ db, baseUrl, reserve, now, timeoutMs = 15_000, callsAtOnce = Infinity }: ApiClientOptions) {
   const eachCallItsOwn: ReadBudget = { take: () => takeReadBudget(db, now(), reserve) }
+  const inFlight = pLimit(callsAtOnce)
 
-  async function call (path: string, accessToken: string, budget: ReadBudget, init: { method?: string, body?: URLSearchParams } = {}): Promise<Response> {
+  /** Sends one call and hands its answer to `read`, which consumes the body, within one of the slots. */
+  async function call<T> (path: string, accessToken: string, budget: ReadBudget, read: (response: Response) => Promise<T>, init: { method?: string, body?: URLSearchParams } = {}): Promise<T> {
     const grant = await budget.take()
     if (!grant.granted) throw new BudgetSpentError(grant.retryAt)
+    return inFlight(async () => read(await send(path, accessToken, grant, init)))
+  }
+
+  async function send (path: string, accessToken: string, grant: Extract<BudgetGrant, { granted: true }>, init: { method?: string, body?: URLSearchParams }): Promise<Response> {
     let response: Response
     try {
       response = await fetch(new URL(path, baseUrl), {
@@ -101,24 +111,26 @@ export function createStravaApi ({ db, baseUrl, reserve, now, timeoutMs = 15_000
       const params = new URLSearchParams({ page: String(query.page), per_page: String(query.perPage) })
       if (query.before !== undefined) params.set('before', String(query.before))
       if (query.after !== undefined) params.set('after', String(query.after))
-      const page = await json<unknown>(await call(`/api/v3/athlete/activities?${params}`, accessToken, budget), 'the activity list')
+      const page = await call(`/api/v3/athlete/activities?${params}`, accessToken, budget, response => json<unknown>(response, 'the activity list'))
       if (!Array.isArray(page)) throw new StravaUnavailableError('Strava answered the activity list with something other than a list')
       return page as StravaActivity[]
     },
     /** One activity with its detail fields, or null when Strava no longer has it (or the athlete hid it). */
     async getActivity (accessToken: string, activityId: number): Promise<StravaActivity | null> {
-      const response = await call(`/api/v3/activities/${activityId}`, accessToken, eachCallItsOwn)
-      if (response.status === 404 || response.status === 403) {
-        await response.body?.cancel()
-        return null
-      }
-      return json<StravaActivity>(response, 'the activity')
+      return call(`/api/v3/activities/${activityId}`, accessToken, eachCallItsOwn, async response => {
+        if (response.status === 404 || response.status === 403) {
+          await response.body?.cancel()
+          return null
+        }
+        return json<StravaActivity>(response, 'the activity')
+      })
     },
     /** Revokes the application's access for this athlete; false when Strava no longer knew the token. */
     async deauthorize (accessToken: string): Promise<boolean> {
-      const response = await call('/oauth/deauthorize', accessToken, eachCallItsOwn, { method: 'POST', body: new URLSearchParams({ access_token: accessToken }) })
-      await response.body?.cancel()
-      return response.ok
+      return call('/oauth/deauthorize', accessToken, eachCallItsOwn, async response => {
+        await response.body?.cancel()
+        return response.ok
+      }, { method: 'POST', body: new URLSearchParams({ access_token: accessToken }) })
     }
   }
 }

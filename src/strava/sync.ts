@@ -1,4 +1,7 @@
-import { sql } from 'kysely'
+import { sql, type Transaction } from 'kysely'
+import type { LimitFunction } from 'p-limit'
+import type { LockedAthlete } from '../db/athletes.ts'
+import type { DB } from '../db/types.ts'
 import { ingestActivities } from '../activities/service.ts'
 import { writeForAthlete } from '../db/athlete-writes.ts'
 import { recomputeAcwrFrom } from '../acwr/engine.ts'
@@ -10,6 +13,12 @@ import { recordPage, type BackfillCursor, type SyncStateRow } from './queries.ts
 
 export interface SyncDependencies extends AccessDependencies {
   api: StravaApi
+  /**
+   * The writes of sync jobs at once in this process (see `writeSynced`): the runner takes
+   * more jobs than Strava calls, and this keeps the pool connections they hold in writes
+   * to as many as calls.
+   */
+  writeSlots: LimitFunction
   /** Days re-listed by the sync of an athlete whose backfill is complete. */
   reconcileDays: number
   /** Pages one job writes before it hands over to the next, so webhook work is not held up. */
@@ -34,25 +43,39 @@ function ingestable (page: StravaActivity[]) {
   return [...byId.values()]
 }
 
+/**
+ * One sync write of the athlete's data, within the sync's write slots: writeForAthlete (the
+ * athlete's queue, transaction and row lock) once a slot is free.
+ */
+export function writeSynced<T> (deps: SyncDependencies, athleteId: number, work: (trx: Transaction<DB>, athlete: LockedAthlete) => Promise<T>): Promise<T> {
+  return deps.writeSlots(() => writeForAthlete(deps.db, athleteId, work))
+}
+
 /** Pages the sync writes in one transaction at most: 1,000 activities, a tenth of what `PUT /activities` takes at once. */
 export const MAX_PAGES_PER_WRITE = 5
 
 /**
  * Writes listed activities through the activities batch path (one upsert, one ACWR and PMC
- * update) and moves the cursor in the same transaction; with `syncEnded`, the sync's end too.
+ * update) and moves the cursor in the same transaction; when `endsSync` says so, the sync's
+ * end too. It is asked last, just before the cursor is stored, so that an end learnt while
+ * the activities were written goes in with them. Returns whether the end was recorded.
  */
-export async function writePage (deps: SyncDependencies, athleteId: number, items: StravaActivity[], cursor: BackfillCursor = {}, end = { syncEnded: false }): Promise<void> {
-  await writeForAthlete(deps.db, athleteId, async (trx, athlete) => {
-    await ingestActivities(trx, athlete, ingestable(items), 'strava')
-    await recordPage(trx, athleteId, cursor, end)
+export async function writePage (deps: SyncDependencies, athleteId: number, items: StravaActivity[], cursor: BackfillCursor = {}, endsSync = () => false): Promise<boolean> {
+  const activities = ingestable(items)
+  return writeSynced(deps, athleteId, async (trx, athlete) => {
+    await ingestActivities(trx, athlete, activities, 'strava')
+    const syncEnded = endsSync()
+    await recordPage(trx, athleteId, cursor, { syncEnded })
+    return syncEnded
   })
 }
 
-/** Pages listed and written together: their activities, the number of the last, and whether the list is known to end with them. */
+/** Pages listed and written together: their activities, the number of the last, and whether the list is known to end with them by now. */
 interface PageGroup {
   items: StravaActivity[]
   lastPage: number
-  final: boolean
+  /** Asked as late as the write can use it: the empty page may come while the group is written. */
+  ended: () => boolean
 }
 
 /** A wake-up for the one side waiting on the other; the waiter re-checks its condition after each. */
@@ -71,15 +94,16 @@ function wakeup () {
  * is nearly always the last: then what is waiting is written while the empty page that
  * confirms the end is asked for. Listing stays at most MAX_PAGES_PER_WRITE pages ahead of
  * the writes. Groups are written in page order, so a cursor stored with a group means every
- * page before it is stored too. A group is `final` when the empty page came before its
- * write began; when that page comes later, a last group without pages carries the end.
+ * page before it is stored too. A write that learns in time that the empty page came and
+ * no page is waiting behind its group (`ended`) records the end with it and returns true; when that page comes later, a last
+ * group without pages carries the end.
  * `holdLast` keeps the newest page back until the end is known, so a list of one page costs
  * one write, not two. A failed listing still writes what it listed, then throws; a failed
  * write stops the listing. Returns whether an empty page ended the list.
  */
 async function listAndWrite (
   list: (page: number) => Promise<StravaActivity[]>, first: number, last: number,
-  write: (group: PageGroup) => Promise<void>, { pageSize, holdLast = false }: { pageSize: number, holdLast?: boolean }
+  write: (group: PageGroup) => Promise<boolean>, { pageSize, holdLast = false }: { pageSize: number, holdLast?: boolean }
 ): Promise<boolean> {
   const waiting: StravaActivity[][] = []
   // Shared by the two sides: the lister sets `ended`, `done` and `error`; the writer, `stopped`.
@@ -120,12 +144,11 @@ async function listAndWrite (
       const pages = waiting.splice(0, ready())
       roomFreed.wake()
       written += pages.length
-      const final = listing.ended
-      await write({ items: pages.flat(), lastPage: written, final })
-      if (final) return true
+      // Ended for this group only when no page listed since waits behind it.
+      if (await write({ items: pages.flat(), lastPage: written, ended: () => listing.ended && waiting.length === 0 })) return true
     }
     if (listing.error !== undefined) throw listing.error
-    if (listing.ended) await write({ items: [], lastPage: written, final: true })
+    if (listing.ended) await write({ items: [], lastPage: written, ended: () => true })
     return listing.ended
   } catch (err) {
     listing.stopped = true
@@ -151,10 +174,11 @@ async function backfill (deps: SyncDependencies, access: AthleteAccess, reads: R
   const ended = await listAndWrite(
     page => access(token => deps.api.listActivities(token, { before: epochS(before), page, perPage }, reads)),
     done + 1, done + (deps.pagesPerJob ?? PAGES_PER_JOB),
-    async ({ items, lastPage, final }) => {
+    async ({ items, lastPage, ended }) => {
       // An end found after the last write changes nothing here when the re-list records it.
-      if (items.length === 0 && !endsSync) return
-      await writePage(deps, athleteId, items, { backfillPages: lastPage, backfillBefore: before }, { syncEnded: final && endsSync })
+      if (items.length === 0 && !endsSync) return ended()
+      const recorded = await writePage(deps, athleteId, items, { backfillPages: lastPage, backfillBefore: before }, () => endsSync && ended())
+      return endsSync ? recorded : ended()
     },
     { pageSize: perPage })
   // An ended backfill followed by a re-list is recorded complete by the re-list's last write:
@@ -176,10 +200,10 @@ async function relistWindow (deps: SyncDependencies, access: AthleteAccess, read
   await listAndWrite(
     page => access(token => deps.api.listActivities(token, { after, page, perPage }, reads)),
     1, Infinity,
-    async ({ items, final }) => {
+    async ({ items, ended }) => {
       listed.push(...items.map(item => item.id))
-      if (!final) return writePage(deps, athleteId, items)
-      await writeForAthlete(deps.db, athleteId, async (trx, athlete) => {
+      if (!ended()) return writePage(deps, athleteId, items)
+      await writeSynced(deps, athleteId, async (trx, athlete) => {
         const removed = await trx.deleteFrom('activities')
           .where('athlete_id', '=', athleteId).where('source', '=', 'strava')
           .where('start_date', '>', sql<Date>`to_timestamp(${after}::float8)`)
@@ -192,6 +216,7 @@ async function relistWindow (deps: SyncDependencies, access: AthleteAccess, read
         if (earliestRemoved && (recomputedFrom === null || earliestRemoved < recomputedFrom)) await recomputeAcwrFrom(trx, [athlete], earliestRemoved)
         await recordPage(trx, athleteId, {}, { syncEnded: true })
       })
+      return true
     },
     { pageSize: perPage, holdLast: true })
 }

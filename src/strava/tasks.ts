@@ -1,7 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { JobHelpers, TaskList } from 'graphile-worker'
 import { deleteActivityRow } from '../activities/queries.ts'
-import { writeForAthlete } from '../db/athlete-writes.ts'
 import { recomputeAcwrFrom } from '../acwr/engine.ts'
 import { withAccess, DisconnectedError } from './access.ts'
 import { BudgetSpentError } from './api-client.ts'
@@ -9,7 +8,7 @@ import { disconnectAthlete } from './disconnect.ts'
 import { PRIORITY, queueSync, type ActivityPayload, type SyncPayload } from './jobs.ts'
 import { BACKFILL_RESET, upsertSyncState } from './queries.ts'
 import { retentionTask } from './retention.ts'
-import { syncAthlete, writePage, type SyncDependencies, type SyncOutcome } from './sync.ts'
+import { syncAthlete, writePage, writeSynced, type SyncDependencies, type SyncOutcome } from './sync.ts'
 
 const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err)).slice(0, 500)
 
@@ -61,8 +60,11 @@ export async function runSyncJob (deps: SyncDependencies, payload: SyncPayload, 
 export async function runActivityJob (deps: SyncDependencies, { athleteId, activityId, aspect }: ActivityPayload): Promise<void> {
   try {
     const activity = aspect === 'delete' ? null : await withAccess(deps, athleteId, token => deps.api.getActivity(token, activityId))
-    if (activity) return await writePage(deps, athleteId, [activity])
-    await writeForAthlete(deps.db, athleteId, async (trx, athlete) => {
+    if (activity) {
+      await writePage(deps, athleteId, [activity])
+      return
+    }
+    await writeSynced(deps, athleteId, async (trx, athlete) => {
       const source = await trx.selectFrom('activities').select('source').where('athlete_id', '=', athleteId).where('id', '=', activityId).executeTakeFirst()
       if (source?.source !== 'strava') return
       const day = await deleteActivityRow(trx, athleteId, activityId)

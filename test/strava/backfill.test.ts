@@ -54,6 +54,34 @@ t.test('a backfill writes whole groups of five pages, and a short page at once w
   t.match(await syncStatus(app, athleteId), { state: 'idle', backfillComplete: true, activitiesSynced: 230 })
 })
 
+t.test('pages listed while a write waits, up to the empty page, are still written: the end is recorded only with the last of them', async t => {
+  const world = await startSyncWorld(t)
+  const { app, fake } = world
+  const { athleteId } = await connectedAthlete(world, 230)
+  // While page 10 is answered, another transaction takes the athlete's row: the write of pages
+  // 6–10 waits on it as pages 11, 12 and the empty 13 come in, and goes on once 13 is answered.
+  let release = () => {}
+  const released = new Promise<void>(resolve => { release = resolve })
+  let held: Promise<void> | undefined
+  fake.activities.beforeList = async ({ query }) => {
+    if (query.page === '10') {
+      let locked = () => {}
+      const lockTaken = new Promise<void>(resolve => { locked = resolve })
+      held = app.db.transaction().execute(async trx => {
+        await trx.selectFrom('athletes').select('id').where('id', '=', athleteId).forUpdate().execute()
+        locked()
+        await released
+      })
+      await lockTaken
+    }
+    if (query.page === '13') setTimeout(release, 100)
+  }
+  t.match(await runSyncJob(syncDeps(app, { perPage: 20 }), { athleteId }), { kind: 'complete' })
+  await held
+  t.equal((await storedStravaIds(app, athleteId)).length, 230, 'pages 11 and 12 were written after the write that waited')
+  t.match(await syncStatus(app, athleteId), { state: 'idle', backfillComplete: true, activitiesSynced: 230 })
+})
+
 t.test('a backfill resumes at the page after the last one written, and a second sync doubles nothing', async t => {
   const world = await startSyncWorld(t)
   const { app, fake } = world

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import { sql } from 'kysely'
 import t from 'tap'
 import { JOB_SCHEMA } from '../../src/db/job-schema.ts'
@@ -17,6 +18,38 @@ t.test('the in-process worker runs a queued backfill to the end, and the routes 
   await waitForSync(t, app, athleteId, finished)
   t.same(await storedStravaIds(app, athleteId), visibleIds(fake, activities))
   t.equal(fake.rateLimits.served429, 0)
+})
+
+t.test('the worker runs twice as many jobs as STRAVA_SYNC_CONCURRENCY, and never has more Strava calls than that in flight', async t => {
+  const world = await startSyncWorld(t, { worker: true, env: { STRAVA_SYNC_CONCURRENCY: '2' } })
+  const { app, fake } = world
+  const athletes = []
+  for (let i = 0; i < 8; i++) athletes.push(await connectedAthlete(world, 450))
+  let inFlight = 0
+  let mostInFlight = 0
+  // Each list call is held a while, so calls and jobs overlap as they do against Strava.
+  fake.activities.beforeList = async () => {
+    mostInFlight = Math.max(mostInFlight, ++inFlight)
+    await sleep(40)
+    inFlight--
+  }
+  let mostRunning = 0
+  const watch = { on: true }
+  const watcher = (async () => {
+    while (watch.on) {
+      const { rows: [row] } = await sql<{ running: number }>`select count(*)::int as running from strava_sync_state where state = 'running'`.execute(app.db)
+      mostRunning = Math.max(mostRunning, row!.running)
+      await sleep(5)
+    }
+  })()
+  const queued = await app.inject({ method: 'POST', url: '/admin/strava/sync', headers: adminHeaders, payload: {} })
+  t.equal(queued.statusCode, 202)
+  for (const { athleteId } of athletes) await waitForSync(t, app, athleteId, finished)
+  watch.on = false
+  await watcher
+  t.equal(mostInFlight, 2, 'two list calls at once at most, and the two slots were used')
+  t.ok(mostRunning > 2 && mostRunning <= 4, `up to four jobs ran at once (${mostRunning} seen)`)
+  for (const { athleteId, activities } of athletes) t.same(await storedStravaIds(app, athleteId), visibleIds(fake, activities))
 })
 
 t.test('saving tokens queues the athlete\'s backfill by itself', async t => {
