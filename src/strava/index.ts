@@ -23,8 +23,8 @@ declare module 'fastify' {
  * Sync jobs the runner takes per Strava call in flight. A job spends part of its time outside
  * its calls (taken, its state marked, its token read, the write after its last page, its
  * end), and with one job per call that time left the call idle; with two, another job's call
- * fills it. Measured in the sync benchmark: 1.42x the ideal with one job per call, 1.30x to
- * 1.37x with two.
+ * fills it. Measured in the sync benchmark (quick size): 1.42x the ideal with one job per
+ * call, 1.23x and 1.25x with two (1.23x at full size).
  */
 const JOBS_PER_CALL_SLOT = 2
 

@@ -95,11 +95,11 @@ function wakeup () {
  * confirms the end is asked for. Listing stays at most MAX_PAGES_PER_WRITE pages ahead of
  * the writes. Groups are written in page order, so a cursor stored with a group means every
  * page before it is stored too. A write that learns in time that the empty page came and
- * no page is waiting behind its group (`ended`) records the end with it and returns true; when that page comes later, a last
- * group without pages carries the end.
- * `holdLast` keeps the newest page back until the end is known, so a list of one page costs
- * one write, not two. A failed listing still writes what it listed, then throws; a failed
- * write stops the listing. Returns whether an empty page ended the list.
+ * no page is waiting behind its group (`ended`) records the end with it and returns true;
+ * when that page comes later, a last group without pages carries the end. `holdLast` keeps
+ * the newest page back until the end is known, so a list of one page costs one write, not
+ * two. A failed listing still writes what it listed, then throws; a failed write stops the
+ * listing. Returns whether an empty page ended the list.
  */
 async function listAndWrite (
   list: (page: number) => Promise<StravaActivity[]>, first: number, last: number,
@@ -176,9 +176,8 @@ async function backfill (deps: SyncDependencies, access: AthleteAccess, reads: R
     done + 1, done + (deps.pagesPerJob ?? PAGES_PER_JOB),
     async ({ items, lastPage, ended }) => {
       // An end found after the last write changes nothing here when the re-list records it.
-      if (items.length === 0 && !endsSync) return ended()
-      const recorded = await writePage(deps, athleteId, items, { backfillPages: lastPage, backfillBefore: before }, () => endsSync && ended())
-      return endsSync ? recorded : ended()
+      if (items.length === 0 && !endsSync) return true
+      return writePage(deps, athleteId, items, { backfillPages: lastPage, backfillBefore: before }, () => endsSync && ended())
     },
     { pageSize: perPage })
   // An ended backfill followed by a re-list is recorded complete by the re-list's last write:
