@@ -86,7 +86,7 @@ export const ConfigSchema = Type.Object({
     description: 'direct PostgreSQL connection for the job worker (LISTEN needs a session, not PgBouncer transaction mode); defaults to DATABASE_URL'
   })),
   STRAVA_SYNC_WORKER: Type.Boolean({ default: true, description: 'run the Strava sync job worker in this instance' }),
-  STRAVA_SYNC_CONCURRENCY: PositiveInteger(4, 'Strava calls the sync makes at once from this instance, and its writes at once; it runs twice as many jobs, and one athlete\'s jobs always run one at a time'),
+  STRAVA_SYNC_CONCURRENCY: PositiveInteger(4, 'Strava calls the sync makes at once from this instance, and its writes at once; it runs three times as many jobs, and one athlete\'s jobs always run one at a time'),
   STRAVA_RATE_RESERVE: Type.Number({ minimum: 0, maximum: 0.9, default: 0.1, description: 'share of each Strava rate limit left unused' }),
   STRAVA_WEBHOOK_VERIFY_TOKEN: Type.String({ default: '', description: 'token Strava echoes when it checks the webhook callback; empty refuses every check' }),
   STRAVA_SUBSCRIPTION_ID: Type.Optional(Type.Integer({ minimum: 1, description: 'when set, webhook events of another subscription are ignored' })),

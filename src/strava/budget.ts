@@ -37,19 +37,20 @@ export interface StatedUsage {
   readUsage?: [number, number]
 }
 
-function pair (value: string | null): [number, number] | undefined {
+function pair (value: string | string[] | undefined): [number, number] | undefined {
+  if (typeof value !== 'string') return undefined
   const parts = value?.split(',').map(part => Number(part.trim()))
   if (!parts || parts.length !== 2 || !parts.every(n => Number.isInteger(n) && n >= 0)) return undefined
   return parts as [number, number]
 }
 
-/** Reads the rate-limit headers; `Headers.get` is case-insensitive, as HTTP header names are. */
-export function statedUsage (headers: Headers): StatedUsage {
+/** Reads the rate-limit headers from an answer's headers, whose names arrive lower-cased. */
+export function statedUsage (headers: Record<string, string | string[] | undefined>): StatedUsage {
   return {
-    overallLimit: pair(headers.get('x-ratelimit-limit')),
-    overallUsage: pair(headers.get('x-ratelimit-usage')),
-    readLimit: pair(headers.get('x-readratelimit-limit')),
-    readUsage: pair(headers.get('x-readratelimit-usage'))
+    overallLimit: pair(headers['x-ratelimit-limit']),
+    overallUsage: pair(headers['x-ratelimit-usage']),
+    readLimit: pair(headers['x-readratelimit-limit']),
+    readUsage: pair(headers['x-readratelimit-usage'])
   }
 }
 

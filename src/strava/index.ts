@@ -22,11 +22,13 @@ declare module 'fastify' {
 /**
  * Sync jobs the runner takes per Strava call in flight. A job spends part of its time outside
  * its calls (taken, its state marked, its token read, the write after its last page, its
- * end), and with one job per call that time left the call idle; with two, another job's call
- * fills it. Measured in the sync benchmark (quick size): 1.42x the ideal with one job per
- * call, 1.23x and 1.25x with two (1.23x at full size).
+ * end), and with one job per call that time left the call idle; more jobs fill it with their
+ * calls. Measured in the sync benchmark: 1.42x the ideal with one job per call (quick size),
+ * 1.23x with two, and 1.18x and 1.20x with three (full size, calls through undici's request).
+ * A job holds no connection while it runs; the job engine's pool grows with the jobs only so
+ * that all of them can be taken and finished at once (src/strava/jobs.ts).
  */
-const JOBS_PER_CALL_SLOT = 2
+const JOBS_PER_CALL_SLOT = 3
 
 /**
  * Strava activity sync: the routes, and a graphile-worker runner in this process (unless
