@@ -1,3 +1,5 @@
+import { pipeline, type Transform } from 'node:stream'
+import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib'
 import pLimit from 'p-limit'
 import { request, type Dispatcher } from 'undici'
 import type { Database } from '../db/database.ts'
@@ -27,6 +29,45 @@ type Answer = Dispatcher.ResponseData
 interface CallInit { method?: Dispatcher.HttpMethod, body?: URLSearchParams }
 
 const succeeded = (answer: Answer) => answer.statusCode >= 200 && answer.statusCode < 300
+
+/**
+ * Strava compresses an answer when asked, and a page of 200 activities is mostly field names
+ * that repeat: asked for gzip or Brotli, it crosses in a fraction of its bytes. An answer is
+ * unpacked as it arrives, and read to at most MAX_ANSWER_BYTES, so one runaway answer cannot
+ * fill the process's memory.
+ */
+const ACCEPTED_ENCODINGS = 'gzip, br'
+const MAX_ANSWER_BYTES = 32 * 1024 * 1024
+
+const unpackers: Record<string, () => Transform> = { gzip: createGunzip, br: createBrotliDecompress, deflate: createInflate }
+
+/** An answer's body as text, unpacked as its `content-encoding` says; throws, with a reason, when it is too long or cannot be unpacked. */
+async function readText (answer: Answer): Promise<string> {
+  const encoding = answer.headers['content-encoding'] ?? 'identity'
+  const unpack = encoding === 'identity' ? undefined : unpackers[String(encoding)]
+  if (encoding !== 'identity' && !unpack) throw new Error(`it is in a content-encoding not asked for (${String(encoding).slice(0, 40)})`)
+  const body = unpack ? pipeline(answer.body, unpack(), () => {}) : answer.body
+  const chunks: Buffer[] = []
+  let length = 0
+  for await (const chunk of body) {
+    length += (chunk as Buffer).length
+    if (length > MAX_ANSWER_BYTES) {
+      body.destroy()
+      answer.body.destroy()
+      throw new Error(`it is longer than ${MAX_ANSWER_BYTES / 1024 / 1024} MiB`)
+    }
+    chunks.push(chunk as Buffer)
+  }
+  return Buffer.concat(chunks, length).toString('utf8')
+}
+
+function parsedOrUndefined<T> (text: string): T | undefined {
+  try {
+    return JSON.parse(text) as T
+  } catch {
+    return undefined
+  }
+}
 
 /** The shared budget has no room before `retryAt`: the call was not sent. */
 export class BudgetSpentError extends Error {
@@ -78,7 +119,12 @@ export function createStravaApi ({ db, baseUrl, reserve, now, timeoutMs = 15_000
     try {
       response = await request(new URL(path, baseUrl), {
         method: init.method ?? 'GET',
-        headers: { authorization: `Bearer ${accessToken}`, accept: 'application/json', ...(init.body ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) },
+        headers: {
+          authorization: `Bearer ${accessToken}`,
+          accept: 'application/json',
+          'accept-encoding': ACCEPTED_ENCODINGS,
+          ...(init.body ? { 'content-type': 'application/x-www-form-urlencoded' } : {})
+        },
         body: init.body?.toString(),
         signal: AbortSignal.timeout(timeoutMs)
       })
@@ -104,8 +150,12 @@ export function createStravaApi ({ db, baseUrl, reserve, now, timeoutMs = 15_000
     return response
   }
 
+  /** The answer's JSON; a body that cannot be read says why, one that is not JSON only its status (a body may hold an athlete's data). */
   async function json<T> (response: Answer, what: string): Promise<T> {
-    const body = await response.body.json().catch(() => undefined) as T | undefined
+    const text = await readText(response).catch((err: Error) => {
+      throw new StravaUnavailableError(`Strava answered ${what} with a body that cannot be read: ${err.message}`)
+    })
+    const body = parsedOrUndefined<T>(text)
     if (!succeeded(response) || body === undefined) throw new StravaUnavailableError(`Strava answered HTTP ${response.statusCode} to ${what}`)
     return body
   }
