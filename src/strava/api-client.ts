@@ -1,5 +1,5 @@
 import { pipeline, type Transform } from 'node:stream'
-import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib'
+import { createBrotliDecompress, createGunzip } from 'node:zlib'
 import pLimit from 'p-limit'
 import { request, type Dispatcher } from 'undici'
 import type { Database } from '../db/database.ts'
@@ -39,23 +39,24 @@ const succeeded = (answer: Answer) => answer.statusCode >= 200 && answer.statusC
 const ACCEPTED_ENCODINGS = 'gzip, br'
 const MAX_ANSWER_BYTES = 32 * 1024 * 1024
 
-const unpackers: Record<string, () => Transform> = { gzip: createGunzip, br: createBrotliDecompress, deflate: createInflate }
+/** The unpacker of each encoding in ACCEPTED_ENCODINGS. */
+const unpackers: Record<string, () => Transform> = { gzip: createGunzip, br: createBrotliDecompress }
 
 /** An answer's body as text, unpacked as its `content-encoding` says; throws, with a reason, when it is too long or cannot be unpacked. */
 async function readText (answer: Answer): Promise<string> {
-  const encoding = answer.headers['content-encoding'] ?? 'identity'
-  const unpack = encoding === 'identity' ? undefined : unpackers[String(encoding)]
-  if (encoding !== 'identity' && !unpack) throw new Error(`it is in a content-encoding not asked for (${String(encoding).slice(0, 40)})`)
+  const encoding = String(answer.headers['content-encoding'] ?? 'identity').trim().toLowerCase()
+  const unpack = encoding === 'identity' ? undefined : unpackers[encoding]
+  if (encoding !== 'identity' && !unpack) {
+    await answer.body.dump()
+    throw new Error(`it is in a content-encoding not asked for (${encoding.slice(0, 40)})`)
+  }
   const body = unpack ? pipeline(answer.body, unpack(), () => {}) : answer.body
   const chunks: Buffer[] = []
   let length = 0
   for await (const chunk of body) {
     length += (chunk as Buffer).length
-    if (length > MAX_ANSWER_BYTES) {
-      body.destroy()
-      answer.body.destroy()
-      throw new Error(`it is longer than ${MAX_ANSWER_BYTES / 1024 / 1024} MiB`)
-    }
+    // Leaving the loop destroys the body, and the pipeline the answer under it.
+    if (length > MAX_ANSWER_BYTES) throw new Error(`it is longer than ${MAX_ANSWER_BYTES / 1024 / 1024} MiB`)
     chunks.push(chunk as Buffer)
   }
   return Buffer.concat(chunks, length).toString('utf8')

@@ -57,3 +57,11 @@ t.test('a body labelled with an encoding it does not have, or one not asked for,
     t.match(String(refused), reason)
   }
 })
+
+t.test('a list sent unpacked that runs past 32 MiB is refused as it arrives', async t => {
+  const app = await build(t)
+  const strava = await startPackingServer(t, Buffer.from(`[${'0,'.repeat(20_000_000)}0]`), 'identity', { pack: false })
+  const api = createStravaApi({ db: app.db, baseUrl: strava.url, reserve: 0.1, now: () => new Date() })
+  const refused = await api.listActivities('token', { page: 1, perPage: 200 }).then(() => undefined, (err: unknown) => err)
+  t.match(String(refused), /cannot be read: it is longer than 32 MiB/)
+})
