@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { sql } from 'kysely'
 import pLimit from 'p-limit'
-import { request } from 'undici'
 import { upsertActivities } from '../../src/activities/service.ts'
 import { buildApp, type App } from '../../src/app.ts'
+import { readJson, send } from '../../src/http-client.ts'
 import { ingestActivityOf } from '../../src/strava/activities.ts'
 import { queueAthleteSyncs } from '../../src/strava/service.ts'
 import { saveTokens } from '../../src/tokens/store.ts'
@@ -164,11 +164,11 @@ const callsRun = (world: SyncWorld, athletes: BenchAthlete[]) => async (): Promi
   const started = performance.now()
   await Promise.all(athletes.map(athlete => limit(async () => {
     for (let page = 1; ; page++) {
-      const response = await request(`${world.fake.url}/api/v3/athlete/activities?before=${before}&page=${page}&per_page=${PER_PAGE}`, {
-        headers: { authorization: `Bearer ${athlete.accessToken}`, accept: 'application/json' }
+      const response = await send(`${world.fake.url}/api/v3/athlete/activities?before=${before}&page=${page}&per_page=${PER_PAGE}`, {
+        headers: { authorization: `Bearer ${athlete.accessToken}` }, timeoutMs: 15_000
       })
       if (response.statusCode !== 200) throw new Error(`the fake Strava answered HTTP ${response.statusCode} to a list call`)
-      const items = await response.body.json() as unknown[]
+      const items = await readJson(response) as unknown[]
       if (items.length === 0) return
       activities += items.length
     }

@@ -1,3 +1,4 @@
+import { readJson, send, succeeded, type HttpAnswer, type HttpCall } from '../http-client.ts'
 import { classifyFailure } from '../tokens/strava-client.ts'
 
 /**
@@ -85,16 +86,14 @@ export function createSubscriptionClient ({ baseUrl, clientId, clientSecret, tim
     return target
   }
 
-  async function send (what: string, target: URL, init: { method: string, body?: URLSearchParams }): Promise<Response> {
+  async function call (what: string, target: URL, init: Pick<HttpCall, 'method' | 'form'>): Promise<HttpAnswer> {
     try {
-      return await fetch(target, { ...init, headers: { accept: 'application/json' }, signal: AbortSignal.timeout(timeoutMs) })
+      return await send(target, { ...init, timeoutMs })
     } catch (err) {
       const timedOut = (err as Error).name === 'TimeoutError'
       throw new SubscriptionError(`Strava did not answer the call to ${what} at ${new URL(baseUrl).origin}: ${timedOut ? `no answer within ${timeoutMs / 1000} s` : 'network error'}`)
     }
   }
-
-  const body = (response: Response) => response.json().catch(() => undefined) as Promise<unknown>
 
   return {
     /** Creates the subscription once Strava has verified `callbackUrl` with `verifyToken`; resolves to its id. */
@@ -103,9 +102,9 @@ export function createSubscriptionClient ({ baseUrl, clientId, clientSecret, tim
       const form = credentials()
       form.set('callback_url', callbackUrl)
       form.set('verify_token', verifyToken)
-      const response = await send(what, url(''), { method: 'POST', body: form })
-      const answer = await body(response)
-      if (!response.ok) throw refusal(what, response.status, answer, callbackUrl)
+      const response = await call(what, url(''), { method: 'POST', form })
+      const answer = await readJson(response)
+      if (!succeeded(response)) throw refusal(what, response.statusCode, answer, callbackUrl)
       const id = (answer as { id?: unknown } | undefined)?.id
       if (!Number.isSafeInteger(id)) throw new SubscriptionError('Strava created the webhook subscription but answered without its id: `trainload strava webhook status` shows it')
       return id as number
@@ -114,23 +113,23 @@ export function createSubscriptionClient ({ baseUrl, clientId, clientSecret, tim
     /** The application's subscriptions: none or one. */
     async list (): Promise<PushSubscription[]> {
       const what = 'list the webhook subscriptions'
-      const response = await send(what, url('', credentials()), { method: 'GET' })
-      const answer = await body(response)
-      if (!response.ok) throw refusal(what, response.status, answer)
+      const response = await call(what, url('', credentials()), { method: 'GET' })
+      const answer = await readJson(response)
+      if (!succeeded(response)) throw refusal(what, response.statusCode, answer)
       if (!Array.isArray(answer)) throw new SubscriptionError('Strava answered the subscription list with something other than a list')
       return answer.map(toSubscription)
     },
 
     async remove (id: number): Promise<void> {
       const what = `delete webhook subscription ${id}`
-      const response = await send(what, url(`/${id}`, credentials()), { method: 'DELETE' })
-      if (response.ok) {
-        await response.body?.cancel()
+      const response = await call(what, url(`/${id}`, credentials()), { method: 'DELETE' })
+      if (succeeded(response)) {
+        await response.body.dump()
         return
       }
-      const answer = await body(response)
-      if (response.status === 404) throw new SubscriptionError(`Strava has no webhook subscription ${id} for this application`, 404)
-      throw refusal(what, response.status, answer)
+      const answer = await readJson(response)
+      if (response.statusCode === 404) throw new SubscriptionError(`Strava has no webhook subscription ${id} for this application`, 404)
+      throw refusal(what, response.statusCode, answer)
     }
   }
 }

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises'
+import { readJson, send, succeeded, type HttpAnswer } from '../http-client.ts'
 import { MAX_EXPIRES_AT_S } from './schemas.ts'
 
 export interface StravaTokenSet {
@@ -77,47 +78,49 @@ function secondsUntilNextWindow (now: Date, usage: number[], limits: number[]): 
   return undefined
 }
 
-const numbers = (header: string | null) => header?.split(',').map(Number).filter(Number.isFinite) ?? []
+type AnswerHeaders = HttpAnswer['headers']
+
+const numbers = (header: string | string[] | undefined) => typeof header === 'string' ? header.split(',').map(Number).filter(Number.isFinite) : []
 
 /**
  * How long to wait before the next attempt. Retry-After wins when present; an exhausted
  * rate-limit window (X-RateLimit-Usage at X-RateLimit-Limit) waits for the window to reset;
  * otherwise exponential backoff with jitter, so that many clients do not retry in step.
  */
-export function retryDelayMs (headers: Headers | undefined, attempt: number, baseDelayMs: number, random: () => number, now = new Date()): number {
-  const retryAfter = headers?.get('retry-after')
-  if (retryAfter) {
+export function retryDelayMs (headers: AnswerHeaders | undefined, attempt: number, baseDelayMs: number, random: () => number, now = new Date()): number {
+  const retryAfter = headers?.['retry-after']
+  if (typeof retryAfter === 'string' && retryAfter) {
     const seconds = Number(retryAfter)
     if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000)
     const at = Date.parse(retryAfter)
     if (Number.isFinite(at)) return Math.max(0, at - now.getTime())
   }
-  const windowWait = headers && secondsUntilNextWindow(now, numbers(headers.get('x-ratelimit-usage')), numbers(headers.get('x-ratelimit-limit')))
+  const windowWait = headers && secondsUntilNextWindow(now, numbers(headers['x-ratelimit-usage']), numbers(headers['x-ratelimit-limit']))
   if (windowWait !== undefined) return windowWait * 1000
   const ceiling = baseDelayMs * 2 ** attempt
   return ceiling / 2 + random() * ceiling / 2
 }
 
-type Attempt = { ok: true, body: unknown } | { ok: false, retry: boolean, status?: number, headers?: Headers, body?: unknown, reason: string }
+type Attempt = { ok: true, body: unknown } | { ok: false, retry: boolean, status?: number, headers?: AnswerHeaders, body?: unknown, reason: string }
 type Settings = Required<StravaClientOptions> & { tokenUrl: string }
 
 async function attemptTokenCall (settings: Settings, params: Record<string, string>): Promise<Attempt> {
-  let response: Response
+  let response: HttpAnswer
   try {
-    response = await fetch(settings.tokenUrl, {
+    response = await send(settings.tokenUrl, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-      body: new URLSearchParams({ client_id: settings.clientId, client_secret: settings.clientSecret, ...params }),
-      signal: AbortSignal.timeout(settings.timeoutMs)
+      form: new URLSearchParams({ client_id: settings.clientId, client_secret: settings.clientSecret, ...params }),
+      timeoutMs: settings.timeoutMs
     })
   } catch (err) {
     const timedOut = (err as Error).name === 'TimeoutError'
     return { ok: false, retry: true, reason: timedOut ? `timed out after ${settings.timeoutMs} ms` : 'network error' }
   }
-  const body: unknown = await response.json().catch(() => undefined)
-  if (response.ok) return { ok: true, body }
-  const retry = response.status === 429 || response.status >= 500
-  return { ok: false, retry, status: response.status, headers: response.headers, body, reason: `HTTP ${response.status}` }
+  const body = await readJson(response)
+  if (succeeded(response)) return { ok: true, body }
+  const status = response.statusCode
+  const retry = status === 429 || status >= 500
+  return { ok: false, retry, status, headers: response.headers, body, reason: `HTTP ${status}` }
 }
 
 /** Error messages carry the status and classification only: never a token or a response body. */

@@ -18,7 +18,8 @@ t.test('failures are classified by status and error codes, never by message text
 })
 
 t.test('retry delays honour Retry-After and exhausted rate-limit windows, else back off with jitter', async t => {
-  const headers = (entries: Record<string, string>) => new Headers(entries)
+  // Answer headers as they arrive: names lower-cased.
+  const headers = (entries: Record<string, string>) => entries
   const now = new Date('2026-03-01T10:07:30Z')
   t.equal(retryDelayMs(headers({ 'retry-after': '3' }), 0, 100, () => 0.5, now), 3000)
   t.equal(retryDelayMs(headers({ 'retry-after': 'Sun, 01 Mar 2026 10:07:40 GMT' }), 0, 100, () => 0.5, now), 10_000)
