@@ -24,7 +24,7 @@ declare module 'fastify' {
  * its calls (taken, its state marked, its token read, the write after its last page, its
  * end), and with one job per call that time left the call idle; more jobs fill it with their
  * calls. Measured in the sync benchmark: 1.42x the ideal with one job per call (quick size),
- * 1.23x with two, and 1.18x to 1.23x in three runs with three (full size, calls through
+ * 1.23x with two, and 1.15x to 1.19x in three runs with three (full size, calls through
  * undici's request). A job holds no connection while it runs; the job engine's pool grows
  * with the jobs only so that all of them can be taken and finished at once.
  */
