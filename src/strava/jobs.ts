@@ -221,7 +221,12 @@ export async function startWorker ({ connectionString, concurrency, taskList, lo
     events,
     // Asked before every job: no job is taken before the pool's liveness lock is held.
     forbiddenFlags: () => poolLocked.then(() => null),
-    taskList: oneAthleteAtATime(taskList, session)
+    taskList: oneAthleteAtATime(taskList, session),
+    // Unbatched, graphile-worker records a job's end without waiting for it, and neither does
+    // its stop: a job that ended during a stop asked for a connection that our pool's end then
+    // never gave, so the job stayed locked and ran again once the sweep freed it. Batched, even
+    // with no delay, the stop waits until every job's end is recorded.
+    preset: { worker: { completeJobBatchDelay: 0, failJobBatchDelay: 0 } }
   })
   const sweep = () => freeJobsOfDeadPools(pool)
     .then(pools => { if (pools > 0) log?.(`freed the jobs of ${pools} worker pool(s) whose process is gone`) })

@@ -38,3 +38,23 @@ t.test('one athlete\'s jobs never overlap across two runners, and a job that fou
   const { rows: [left] } = await sql<{ n: number }>`select count(*)::int as n from ${sql.raw(JOB_SCHEMA)}.jobs`.execute(app.db)
   t.equal(left!.n, 0, 'no job is left waiting')
 })
+
+t.test('a runner stopped while its last job runs records that job\'s end before it stops', async t => {
+  const app = await build(t, { env: { STRAVA_SYNC_WORKER: 'false' } })
+  // Settles with the stop asked for inside the job.
+  let stopAsked: (stop: Promise<void>) => void
+  const stopped = new Promise<void>(resolve => { stopAsked = resolve })
+  const taskList = {
+    // The stop is asked for while the job runs, and the job outlasts the rest of the stop, so
+    // recording the job's end is the last thing the stop has to wait for.
+    probe: async () => {
+      stopAsked(runner.stop())
+      await sleep(200)
+    }
+  }
+  const runner = await startWorker({ connectionString: app.databaseUrl, concurrency: 1, taskList })
+  const { rows: [job] } = await sql<{ id: string }>`select (${sql.raw(JOB_SCHEMA)}.add_job('probe', '{}'::json)).id`.execute(app.db)
+  await stopped
+  const { rows: [left] } = await sql<{ n: number }>`select count(*)::int as n from ${sql.raw(JOB_SCHEMA)}.jobs where id = ${job!.id}`.execute(app.db)
+  t.equal(left!.n, 0, 'the finished job is gone, not left locked to run again after the sweep frees it')
+})
